@@ -1,0 +1,5 @@
+import sys
+
+from ctcbias.cli.main import main
+
+sys.exit(main())
