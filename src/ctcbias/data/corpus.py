@@ -1,0 +1,134 @@
+"""Build the training corpora: the synthetic TTS corpus and the real speechocean762 split."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from pathlib import Path
+
+from ctcbias.data.manifest import Utterance, write_manifest
+from ctcbias.data.pools import load_pools
+from ctcbias.data.sentences import build_training_text, check_no_leak, make_guard
+from ctcbias.data.synth import plan_jobs, run_jobs
+from ctcbias.data.voices import HELDOUT_SPEAKERS, TRAIN_VOICES, voice_by_id
+from ctcbias.errors import DataError
+from ctcbias.paths import shared_data
+from ctcbias.utils import atomic_write
+
+log = logging.getLogger(__name__)
+
+#: share of sentences per engine; espeak's share is spread over its accent x variant settings
+ENGINE_SHARE = {"espeak": 0.50, "flite": 0.22, "hibari": 0.28}
+DEV_FRACTION = 0.02
+
+
+def voice_weights() -> list[float]:
+    per_engine: dict[str, int] = {}
+    for v in TRAIN_VOICES:
+        per_engine[v.engine] = per_engine.get(v.engine, 0) + 1
+    return [ENGINE_SHARE[v.engine] / per_engine[v.engine] for v in TRAIN_VOICES]
+
+
+def build_synth_corpus(
+    out_dir: Path,
+    *,
+    n_earnings: int = 7000,
+    n_carriers: int = 5000,
+    n_fortunes: int = 2500,
+    seed: int = 0,
+    workers: int | None = None,
+    limit: int | None = None,
+) -> dict:
+    """Synthesize the training corpus into ``out_dir`` (train.jsonl, dev.jsonl, text)."""
+    pools = load_pools()
+    guard = make_guard(pools)
+    items, dropped = build_training_text(
+        pools, guard, n_earnings=n_earnings, n_carriers=n_carriers, n_fortunes=n_fortunes, seed=seed
+    )
+    random.Random(seed).shuffle(items)
+    if limit:
+        items = items[:limit]
+    leaks = check_no_leak((i.text for i in items), guard)
+    if leaks:
+        raise DataError(f"training text leaks evaluation material: {leaks[:3]}")
+    n_dev = max(1, int(len(items) * DEV_FRACTION))
+    dev_items, train_items = items[:n_dev], items[n_dev:]
+    weights = voice_weights()
+    train_jobs = plan_jobs(train_items, TRAIN_VOICES, prefix="syn", split="train", seed=seed, weights=weights)
+    dev_jobs = plan_jobs(dev_items, TRAIN_VOICES, prefix="sdv", split="dev", seed=seed + 1, weights=weights)
+    for j in train_jobs + dev_jobs:
+        assert voice_by_id(j.voice_id).speaker not in HELDOUT_SPEAKERS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out_dir / "train_text.txt") as fh:
+        for i in train_items:
+            fh.write(i.text + "\n")
+    train = run_jobs(train_jobs, out_dir, "train.jsonl", workers=workers)
+    dev = run_jobs(dev_jobs, out_dir, "dev.jsonl", workers=workers)
+    stats = {
+        "train": _stats(train),
+        "dev": _stats(dev),
+        "dropped_by_leak_guard": dropped,
+        "sources": _count(i.source for i in train_items),
+        "seed": seed,
+    }
+    with atomic_write(out_dir / "stats.json") as fh:
+        json.dump(stats, fh, indent=2)
+    return stats
+
+
+def _count(xs) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for x in xs:
+        out[x] = out.get(x, 0) + 1
+    return out
+
+
+def _stats(utts: list[Utterance]) -> dict:
+    from ctcbias.text.normalize import normalize_text
+
+    vocab: set[str] = set()
+    for u in utts:
+        vocab.update(normalize_text(u.text).split())
+    return {
+        "utterances": len(utts),
+        "hours": round(sum(u.duration for u in utts) / 3600, 3),
+        "voices": len({u.speaker for u in utts}),
+        "vocabulary": len(vocab),
+    }
+
+
+def prepare_speechocean(out_dir: Path, root: Path | None = None) -> dict:
+    """Manifests for the real speechocean762 train and test splits (audio stays in place)."""
+    root = root or shared_data()
+    src = root / "speechocean762"
+    tsv = src / "manifest.tsv"
+    if not tsv.is_file():
+        raise DataError(f"{tsv}: no such file (is ../shared/data present?)")
+    splits: dict[str, list[Utterance]] = {"train": [], "test": []}
+    with tsv.open(encoding="utf-8") as fh:
+        header = next(fh).rstrip("\n").split("\t")
+        if header[:6] != ["utt_id", "audio", "duration_s", "speaker", "split", "text"]:
+            raise DataError(f"{tsv}: unexpected header {header}")
+        for n, line in enumerate(fh, 2):
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) != 6:
+                raise DataError(f"{tsv}, line {n}: expected 6 columns, found {len(cols)}")
+            uid, audio, dur, spk, split, text = cols
+            splits[split].append(
+                Utterance(
+                    id=f"so{uid}",
+                    audio=str((src / audio).resolve()),
+                    duration=float(dur),
+                    text=text,
+                    speaker=f"so{spk}",
+                    split=split,
+                )
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for split, utts in splits.items():
+        write_manifest(out_dir / f"{split}.jsonl", utts)
+    stats = {s: _stats(u) for s, u in splits.items()}
+    with atomic_write(out_dir / "stats.json") as fh:
+        json.dump(stats, fh, indent=2)
+    return stats
