@@ -1,0 +1,155 @@
+"""Compile entities against a CTC vocabulary: token sequences, words, trie, pronunciations.
+
+A ``CompiledCatalog`` is what the decoder consumes. Per-entity results
+(``CompiledEntity``) are independent of each other, so adding or removing an entity
+reuses every other entity's compiled form; only the trie is rebuilt (lazily, about
+0.1 s for 10,000 entities).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol, runtime_checkable
+
+from ctcbias.catalog.entity import Entity, normalize_entity
+from ctcbias.catalog.trie import TokenTrie
+from ctcbias.catalog.vocab import CtcVocab
+
+__all__ = ["TokenizerLike", "CompiledEntity", "CompiledCatalog", "compile_entity", "as_ctc_vocab"]
+
+DEFAULT_VARIANTS = 4
+
+
+@runtime_checkable
+class TokenizerLike(Protocol):
+    """What compiling needs from a tokenizer (``ctcbias.text.Tokenizer`` and ``CtcVocab``
+    both qualify)."""
+
+    vocab: Sequence[str]
+    blank: int
+
+    def encode_variants(self, text: str, n: int = 4) -> list[list[int]]: ...
+
+
+def as_ctc_vocab(tokenizer: TokenizerLike | Sequence[str]) -> CtcVocab:
+    """The ``CtcVocab`` of a tokenizer or a plain token list."""
+    if isinstance(tokenizer, CtcVocab):
+        return tokenizer
+    if isinstance(tokenizer, TokenizerLike):
+        return CtcVocab(list(tokenizer.vocab), int(tokenizer.blank))
+    return CtcVocab(list(tokenizer))
+
+
+@dataclass(frozen=True)
+class CompiledEntity:
+    """One entity compiled for one vocabulary."""
+
+    entity: Entity
+    words: tuple[str, ...]  # normalized words of the written form
+    token_seqs: tuple[tuple[int, ...], ...]  # distinct tokenizations of every form
+
+    @property
+    def key(self) -> str:
+        return self.entity.normalized
+
+
+def compile_entity(
+    entity: Entity, tokenizer: TokenizerLike, vocab: CtcVocab, variants: int = DEFAULT_VARIANTS
+) -> CompiledEntity:
+    """Token sequences of every written form of ``entity``.
+
+    For sentencepiece vocabularies a sequence must begin with a word-start (``▁``) piece:
+    variants glued to a preceding word are left out, so an entity never starts mid-word.
+    """
+    seqs: dict[tuple[int, ...], None] = {}
+    for k, form in enumerate(entity.forms):
+        norm = entity.normalized if k == 0 else normalize_entity(form)
+        if not norm:
+            continue
+        for seq in tokenizer.encode_variants(norm, variants):
+            if not seq:
+                continue
+            if vocab.kind == "sentencepiece" and not vocab.breaks_word[seq[0]]:
+                continue
+            seqs[tuple(seq)] = None
+    return CompiledEntity(entity, tuple(entity.normalized.split()), tuple(seqs))
+
+
+class CompiledCatalog:
+    """Entities compiled for one vocabulary: what the decoder consumes.
+
+    Attributes:
+        items: compiled entities; ``items[i]`` is entity id ``i`` in the trie.
+        vocab: the vocabulary the token sequences index.
+    """
+
+    def __init__(self, items: Sequence[CompiledEntity], vocab: CtcVocab) -> None:
+        self.items: tuple[CompiledEntity, ...] = tuple(items)
+        self.vocab = vocab
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @cached_property
+    def trie(self) -> TokenTrie:
+        """Aho-Corasick automaton over every token sequence of every entity."""
+        return TokenTrie(
+            ((seq, i) for i, item in enumerate(self.items) for seq in item.token_seqs),
+            self.vocab.starts_word,
+        )
+
+    @cached_property
+    def word_weights(self) -> dict[str, float]:
+        """Every normalized word of every entity form -> the largest weight of an entity
+        containing it (the LM's BOOST class members)."""
+        table: dict[str, float] = {}
+        for item in self.items:
+            forms = [item.entity.normalized] + [normalize_entity(a) for a in item.entity.aliases]
+            for form in forms:
+                for word in form.split():
+                    old = table.get(word)
+                    if old is None or item.entity.weight > old:
+                        table[word] = item.entity.weight
+        return table
+
+    @cached_property
+    def unmatchable(self) -> tuple[Entity, ...]:
+        """Entities with no token sequence in this vocabulary (never boosted)."""
+        return tuple(item.entity for item in self.items if not item.token_seqs)
+
+    def pronunciations(self) -> dict[str, list[str]]:
+        """Normalized entity form -> ARPAbet phones (first pronunciation of each word),
+        computed on first use with one batched lexicon/G2P call and cached."""
+        cached = self.__dict__.get("_pronunciations")
+        if cached is None:
+            from ctcbias.text.lexicon import pronounce_many
+
+            words = sorted({w for item in self.items for w in item.words})
+            table = pronounce_many(words) if words else {}
+            cached = {
+                item.key: [p for w in item.words for p in table[w]] for item in self.items
+            }
+            self.__dict__["_pronunciations"] = cached
+        return cached
+
+
+def compile_entities(
+    entities: Iterable[Entity],
+    tokenizer: TokenizerLike,
+    cache: dict[str, CompiledEntity] | None = None,
+    variants: int = DEFAULT_VARIANTS,
+) -> CompiledCatalog:
+    """Compile ``entities`` for ``tokenizer``, reusing (and filling) ``cache``
+    (normalized form -> compiled entity)."""
+    vocab = as_ctc_vocab(tokenizer)
+    cache = {} if cache is None else cache
+    items = []
+    for entity in entities:
+        item = cache.get(entity.normalized)
+        if item is None or item.entity != entity:
+            item = compile_entity(entity, tokenizer, vocab, variants)
+            cache[entity.normalized] = item
+        items.append(item)
+    return CompiledCatalog(items, vocab)

@@ -1,0 +1,57 @@
+"""False-accept control: does a recognized entity have acoustic support of its own?
+
+Like NeMo's CTC word spotter, a completed entity is compared with the best *unbiased*
+path over the same frames: ``gap = (best path score - entity forced-alignment score) /
+entity tokens``. A boosted entity whose gap exceeds ``DecodeOptions.false_accept_margin``
+is rejected: its bonus is taken back and it is not marked as an entity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["forced_align_score", "acoustic_gap"]
+
+_NEG = -1e30
+
+
+def forced_align_score(log_probs: np.ndarray, tokens: Sequence[int], blank: int = 0) -> float:
+    """Best CTC alignment score (Viterbi, natural log) of ``tokens`` over all frames of
+    ``log_probs`` (T, V); ``-inf`` when the frames are too few."""
+    n_tok = len(tokens)
+    frames = log_probs.shape[0]
+    if n_tok == 0:
+        return float(log_probs[:, blank].sum())
+    labels = np.full(2 * n_tok + 1, blank, dtype=np.int64)
+    labels[1::2] = tokens
+    size = labels.size
+    # A transition s-2 -> s is allowed for a token that differs from the one two back.
+    skip = np.zeros(size, dtype=bool)
+    skip[3::2] = labels[3::2] != labels[1:-2:2]
+    emit = log_probs[:, labels].astype(np.float64)  # (T, S)
+    alpha = np.full(size, _NEG)
+    alpha[0] = emit[0, 0]
+    alpha[1] = emit[0, 1]
+    for t in range(1, frames):
+        stay = alpha
+        step = np.concatenate(([_NEG], alpha[:-1]))
+        jump = np.where(skip, np.concatenate(([_NEG, _NEG], alpha[:-2])), _NEG)
+        alpha = np.maximum(np.maximum(stay, step), jump) + emit[t]
+    best = max(alpha[-1], alpha[-2])
+    return float("-inf") if best < _NEG / 2 else float(best)
+
+
+def acoustic_gap(
+    log_probs: np.ndarray, tokens: Sequence[int], start: int, end: int, blank: int = 0
+) -> float:
+    """Nats per token by which ``tokens`` forced over frames ``start..end`` (inclusive)
+    fall short of the best unconstrained path over the same frames (>= 0; inf when the
+    span is too short to hold them)."""
+    span = log_probs[start : end + 1]
+    if span.shape[0] == 0 or not len(tokens):
+        return float("inf")
+    best = float(span.max(axis=1).sum())
+    forced = forced_align_score(span, tokens, blank)
+    return (best - forced) / len(tokens)

@@ -1,0 +1,222 @@
+"""Word language models for the beam search, and the BOOST class (unigram boosting).
+
+``LanguageModel`` is the interface the decoder calls (subclass it to plug in your own
+LM, as with torchaudio's ``CTCDecoderLM``). Scores are natural-log probabilities;
+states are opaque hashable values.
+
+* ``KenLM``: an ARPA or binary model through the ``kenlm`` Python module.
+* ``ArpaLM``: a pure-Python ARPA reader (no compiled dependency; fine for small LMs).
+* ``BoostedLM``: wraps any LM so catalog words score as members of a BOOST class:
+  ``log P(w | h) = log P(<unk> | h) + class_boost + weight(w)`` (or the LM's own score of
+  ``w`` if higher), without touching the LM file.
+
+``load_lm(path)`` picks KenLM when it is installed, else ``ArpaLM`` for ``.arpa`` files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Mapping
+from pathlib import Path
+
+from ctcbias.errors import DecodeError
+
+__all__ = ["LanguageModel", "KenLM", "ArpaLM", "BoostedLM", "load_lm", "LN10"]
+
+LN10 = math.log(10.0)
+KENLM_HINT = "pip install kenlm  (compiles the kenlm Python module, about 2.5 minutes)"
+
+
+class LanguageModel(ABC):
+    """A word LM as the decoder sees it. Implement ``start``, ``score`` and ``__contains__``."""
+
+    order: int = 1
+
+    @abstractmethod
+    def start(self) -> Hashable:
+        """The state at the beginning of a sentence (after ``<s>``)."""
+
+    @abstractmethod
+    def score(self, state: Hashable, word: str) -> tuple[float, Hashable]:
+        """``(log P(word | state), next state)``, natural log."""
+
+    @abstractmethod
+    def __contains__(self, word: object) -> bool:
+        """Whether ``word`` is in the LM's vocabulary."""
+
+    def finish(self, state: Hashable) -> float:
+        """``log P(</s> | state)``."""
+        return self.score(state, "</s>")[0]
+
+    def unk_score(self, state: Hashable) -> float:
+        """``log P(<unk> | state)``: the probability mass of any out-of-vocabulary word."""
+        return self.score(state, "<unk>")[0]
+
+
+class KenLM(LanguageModel):
+    """An ARPA or KenLM-binary model queried through the ``kenlm`` module."""
+
+    def __init__(self, path: str | Path) -> None:
+        try:
+            import kenlm
+        except ImportError:
+            raise DecodeError(f"KenLM is not installed: {KENLM_HINT}") from None
+        path = Path(path)
+        if not path.is_file():
+            raise DecodeError(f"language model {path}: file not found")
+        self._kenlm = kenlm
+        try:
+            self.model = kenlm.Model(str(path))
+        except (OSError, RuntimeError) as exc:
+            raise DecodeError(f"language model {path}: kenlm could not read it ({exc})") from None
+        self.order = self.model.order
+        self.path = path
+
+    def start(self) -> Hashable:
+        state = self._kenlm.State()
+        self.model.BeginSentenceWrite(state)
+        return state
+
+    def score(self, state: Hashable, word: str) -> tuple[float, Hashable]:
+        out = self._kenlm.State()
+        logp = self.model.BaseScore(state, word, out)
+        return logp * LN10, out
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.model
+
+
+class ArpaLM(LanguageModel):
+    """A backoff n-gram LM read from an ARPA file (optionally gzipped), pure Python.
+
+    Memory is about 200 bytes per n-gram: use ``KenLM`` for large models.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise DecodeError(f"language model {path}: file not found")
+        self.path = path
+        # n-gram tuple -> (log10 prob, log10 backoff)
+        self.table: dict[tuple[str, ...], tuple[float, float]] = {}
+        opener = gzip.open if path.suffix == ".gz" else open
+        order = 0
+        section = 0
+        with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+            for lineno, raw in enumerate(handle, 1):
+                line = raw.strip()
+                if not line:
+                    continue
+                if line.startswith("\\"):
+                    if line.endswith("-grams:"):
+                        section = int(line[1:].split("-")[0])
+                        order = max(order, section)
+                    elif line == "\\end\\":
+                        break
+                    continue
+                if section == 0:
+                    continue
+                parts = line.split()
+                try:
+                    logp = float(parts[0])
+                    words = tuple(parts[1 : 1 + section])
+                    backoff = float(parts[1 + section]) if len(parts) > 1 + section else 0.0
+                except (ValueError, IndexError):
+                    raise DecodeError(f"{path}:{lineno}: malformed ARPA line {line!r}") from None
+                if len(words) != section:
+                    raise DecodeError(f"{path}:{lineno}: expected a {section}-gram: {line!r}")
+                self.table[words] = (logp, backoff)
+        if order == 0:
+            raise DecodeError(f"{path}: no n-gram sections: not an ARPA file")
+        self.order = order
+        self._unk = self.table.get(("<unk>",), (-100.0, 0.0))[0]
+
+    def start(self) -> Hashable:
+        return ("<s>",) if self.order > 1 else ()
+
+    def _log10(self, context: tuple[str, ...], word: str) -> float:
+        table = self.table
+        backoff = 0.0
+        while True:
+            entry = table.get(context + (word,))
+            if entry is not None:
+                return backoff + entry[0]
+            if not context:
+                return backoff + self._unk
+            ctx_entry = table.get(context)
+            if ctx_entry is not None:
+                backoff += ctx_entry[1]
+            context = context[1:]
+
+    def score(self, state: Hashable, word: str) -> tuple[float, Hashable]:
+        context: tuple[str, ...] = state  # type: ignore[assignment]
+        logp = self._log10(context, word)
+        if self.order == 1:
+            return logp * LN10, ()
+        nxt = (context + (word,))[-(self.order - 1) :]
+        while nxt and nxt not in self.table:  # keep only a context the model knows
+            nxt = nxt[1:]
+        return logp * LN10, nxt
+
+    def __contains__(self, word: object) -> bool:
+        return (word,) in self.table
+
+
+class BoostedLM(LanguageModel):
+    """``base`` with catalog words scored as members of a BOOST class.
+
+    For a word in ``boost_words`` (word -> entity weight):
+    ``log P(w | h) = max(log P(<unk> | h) + class_boost + weight, base log P(w | h))``.
+    A known word is never scored lower than the base LM scores it; the LM file is not
+    modified.
+    """
+
+    def __init__(
+        self, base: LanguageModel, boost_words: Mapping[str, float], class_boost: float
+    ) -> None:
+        self.base = base
+        self.boost_words = dict(boost_words)
+        self.class_boost = float(class_boost)
+        self.order = base.order
+
+    def start(self) -> Hashable:
+        return self.base.start()
+
+    def score(self, state: Hashable, word: str) -> tuple[float, Hashable]:
+        logp, nxt = self.base.score(state, word)
+        weight = self.boost_words.get(word)
+        if weight is not None:
+            boosted = self.base.unk_score(state) + self.class_boost + weight
+            if boosted > logp:
+                logp = boosted
+        return logp, nxt
+
+    def finish(self, state: Hashable) -> float:
+        return self.base.finish(state)
+
+    def unk_score(self, state: Hashable) -> float:
+        return self.base.unk_score(state)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.base or word in self.boost_words
+
+
+def load_lm(path: str | Path, backend: str = "auto") -> LanguageModel:
+    """An LM from an ARPA (``.arpa``, ``.arpa.gz``) or KenLM binary file.
+
+    ``backend``: ``"kenlm"``, ``"python"`` (ARPA only) or ``"auto"`` (kenlm if installed).
+    """
+    path = Path(path)
+    if backend not in ("auto", "kenlm", "python"):
+        raise DecodeError(f"LM backend: expected auto, kenlm or python, got {backend!r}")
+    if backend == "python":
+        return ArpaLM(path)
+    try:
+        import kenlm  # noqa: F401
+    except ImportError:
+        if backend == "kenlm" or not path.name.endswith((".arpa", ".arpa.gz")):
+            raise DecodeError(f"{path}: reading this LM needs kenlm: {KENLM_HINT}") from None
+        return ArpaLM(path)
+    return KenLM(path)

@@ -1,0 +1,91 @@
+"""``DecodeOptions``: every knob of the biased beam search, in one frozen dataclass.
+
+All scores are natural-log. Override with ``dataclasses.replace(options, beam_size=32)``;
+values are checked once, in ``__post_init__``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+from ctcbias.errors import DecodeError
+
+__all__ = ["DecodeOptions"]
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    # Hypotheses kept after each frame.
+    beam_size: int = 16
+    # Per frame, at most this many tokens (besides blank) are tried as extensions ...
+    token_prune_topk: int = 16
+    # ... and only those within this many nats of the frame's best token (<= 0).
+    prune_threshold: float = -10.0
+    # Hypotheses scoring more than this many nats below the best are dropped (<= 0).
+    beam_threshold: float = -25.0
+    # Frames whose blank probability exceeds this are "skipped": no new token is tried,
+    # only blank/repeat scores are updated (1.0 disables skipping).
+    blank_skip_threshold: float = 0.999
+    # External LM weight (alpha) and per-word insertion bonus (beta); used with an LM.
+    lm_weight: float = 0.5
+    word_insertion_bonus: float = 1.0
+    # Unigram boosting: added to log P(<unk> | history) for a catalog word (the BOOST
+    # class). None: no class boost (catalog words scored as the LM scores them).
+    unigram_boost: float | None = 8.0
+    # Adaptive subword boosting (None/False disables it): each token that extends a
+    # catalog match gets adaptive_boost_base plus adaptive_boost_scale times its gap (in
+    # nats) to the frame's best token, the gap part capped at adaptive_boost_max.
+    adaptive_boost: bool = True
+    adaptive_boost_base: float = 1.0
+    adaptive_boost_scale: float = 0.6
+    adaptive_boost_max: float = 4.0
+    # Bonus kept when a match completes, on top of its token bonuses (plus entity weight).
+    completion_bonus: float = 1.0
+    # False-accept control: a completed entity keeps its bonus only if its forced-alignment
+    # acoustic score is within this many nats *per entity token* of the best unbiased path
+    # over the same frames. None disables the check.
+    false_accept_margin: float | None = 2.0
+    # Hypotheses returned.
+    nbest: int = 1
+    # Seconds per log-prob frame (our model: 0.08 = 10 ms hop x 8 subsampling).
+    frame_shift_s: float = 0.08
+
+    def __post_init__(self) -> None:
+        def bad(name: str, expected: str) -> DecodeError:
+            return DecodeError(
+                f"DecodeOptions.{name}: expected {expected}, got {getattr(self, name)!r}"
+            )
+
+        for name in ("beam_size", "token_prune_topk", "nbest"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise bad(name, "an integer >= 1")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise bad(f.name, "a finite number")
+        for name in ("prune_threshold", "beam_threshold"):
+            if getattr(self, name) > 0:
+                raise bad(name, "a number <= 0")
+        if not 0.0 < self.blank_skip_threshold <= 1.0:
+            raise bad("blank_skip_threshold", "a probability in (0, 1]")
+        if self.lm_weight < 0:
+            raise bad("lm_weight", "a number >= 0")
+        for name in ("adaptive_boost_base", "adaptive_boost_scale", "adaptive_boost_max"):
+            if getattr(self, name) < 0:
+                raise bad(name, "a number >= 0")
+        if self.false_accept_margin is not None and self.false_accept_margin < 0:
+            raise bad("false_accept_margin", "None or a number >= 0")
+        if self.frame_shift_s <= 0:
+            raise bad("frame_shift_s", "a number > 0")
+        if self.nbest > self.beam_size:
+            raise bad("nbest", f"at most beam_size ({self.beam_size})")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def unbiased(cls, **overrides: object) -> DecodeOptions:
+        """Options with every catalog technique off (plain beam search [+ LM])."""
+        return cls(**{"adaptive_boost": False, "unigram_boost": None, **overrides})  # type: ignore[arg-type]
