@@ -1,0 +1,58 @@
+# ctcbias: `make demo` runs the main job, `make test` runs the tests. Both set up everything.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PKGS := espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts fortunes fortunes-min
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: setup system-deps demo test test-fast data evalsets lint clean-venv
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null || { echo "need $(PY)"; exit 1; }
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,serve,onnx]'
+	touch $@
+
+# Debian TTS engines: needed to build corpora and by the tests that synthesize speech.
+system-deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ($$SUDO apt-get update -qq || true) && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+setup: system-deps $(VENV)/.installed
+
+$(VENV)/.tts-installed: | $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[tts]'
+	touch $@
+
+demo: setup
+	$(BIN)/python examples/demo.py
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# Build the training corpus (about 19 h of synthetic speech; ~40 min on 2 cores) and the
+# evaluation sets. Resumable: rerun to continue.
+data: setup $(VENV)/.tts-installed
+	$(BIN)/ctcbias data synth
+	$(BIN)/ctcbias data prepare
+	$(BIN)/ctcbias data evalsets
+
+evalsets: setup $(VENV)/.tts-installed
+	$(BIN)/ctcbias data evalsets
+
+lint: setup
+	$(BIN)/ruff check src tests
+
+clean-venv:
+	rm -rf $(VENV)
