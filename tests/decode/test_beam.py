@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ctcbias.catalog import EntityCatalog
+from ctcbias.decode import DecodeOptions, beam_search, decode_logits, greedy_ids
+from ctcbias.decode.beam import _lse
+from ctcbias.errors import DecodeError
+from .helpers import CHARS, peaky
+
+PLAIN = DecodeOptions.unbiased()
+
+
+def test_lse():
+    assert _lse(0.0, float("-inf")) == 0.0
+    assert _lse(float("-inf"), float("-inf")) == float("-inf")
+    assert math.isclose(_lse(math.log(0.25), math.log(0.5)), math.log(0.75))
+
+
+def test_plain_beam_matches_greedy_on_peaky_input():
+    lp = peaky("hello world")
+    hyp = beam_search(lp, CHARS, options=PLAIN)[0]
+    assert hyp.text == "hello world"
+    assert [CHARS[i] for i in hyp.tokens] == [CHARS[i] for i in greedy_ids(lp)]
+    assert [w.word for w in hyp.words] == ["hello", "world"]
+    assert hyp.words[0].start == 0.0 and hyp.words[1].start > hyp.words[0].end
+
+
+def test_repeated_letters_need_a_blank():
+    hyp = beam_search(peaky("hello"), CHARS, options=PLAIN)[0]
+    assert hyp.text == "hello"  # the two l's are separated by a blank frame
+
+
+def test_boosting_turns_near_miss_into_entity():
+    lp = peaky("call pertsy now", "call pertzy now", gap=2.0)
+    assert beam_search(lp, CHARS, options=PLAIN)[0].text == "call pertsy now"
+    hyp = beam_search(lp, CHARS, catalog=["Pertzy"])[0]
+    assert hyp.text == "call Pertzy now"
+    assert [w.entity for w in hyp.words] == [None, "Pertzy", None]
+    assert hyp.entities[0].accepted and hyp.boost > 0
+
+
+def test_pruned_continuation_is_rescued():
+    # 'z' is 7 nats below the best token: outside prune_threshold=-5, rescued by the trie.
+    lp = peaky("call pertsy now", "call pertzy now", gap=7.0)
+    opts = DecodeOptions(prune_threshold=-5.0, false_accept_margin=None, adaptive_boost_max=8.0)
+    assert beam_search(lp, CHARS, options=dataclasses.replace(opts, adaptive_boost=False),
+                       catalog=["Pertzy"])[0].text == "call pertsy now"
+    assert beam_search(lp, CHARS, catalog=["Pertzy"], options=opts)[0].text == "call Pertzy now"
+
+
+def test_abandoned_prefix_gets_no_bonus():
+    # "pert" starts the entity "pertzye" but the audio says "perth": bonus taken back.
+    lp = peaky("visit perth now")
+    plain = beam_search(lp, CHARS, options=PLAIN)[0]
+    hyp = beam_search(lp, CHARS, catalog=["Pertzye"], options=DecodeOptions(beam_size=4))[0]
+    assert hyp.text == "visit perth now"
+    assert hyp.boost == 0.0
+    assert hyp.score == plain.score
+    assert hyp.entities == ()
+
+
+def test_entity_must_end_at_word_end():
+    lp = peaky("annabel")
+    hyp = beam_search(lp, CHARS, catalog=["Anna"])[0]
+    assert hyp.text == "annabel" and hyp.boost == 0.0
+
+
+def test_empty_catalog_or_zero_boost_equals_plain():
+    lp = peaky("call pertsy now", "call pertzy now", gap=2.0)
+    plain = beam_search(lp, CHARS, options=PLAIN)[0]
+    assert beam_search(lp, CHARS, catalog=[], options=DecodeOptions())[0] == plain
+    assert beam_search(lp, CHARS, catalog=EntityCatalog(), options=DecodeOptions())[0] == plain
+    off = DecodeOptions(adaptive_boost=False, unigram_boost=None)
+    assert beam_search(lp, CHARS, catalog=["Pertzy"], options=off)[0] == plain
+
+
+def test_false_accept_control_rejects_unsupported_entity():
+    # Entity tokens 9 nats below: a big boost would force it in; the margin rejects it.
+    lp = peaky("call pertsy now", "call pertzy now", gap=9.0)
+    loose = DecodeOptions(adaptive_boost_max=12.0, adaptive_boost_scale=1.5,
+                          false_accept_margin=None, prune_threshold=-12.0)
+    assert beam_search(lp, CHARS, catalog=["Pertzy"], options=loose)[0].text == "call Pertzy now"
+    strict = dataclasses.replace(loose, false_accept_margin=1.0)
+    hyp = beam_search(lp, CHARS, catalog=["Pertzy"], options=strict)[0]
+    assert hyp.text == "call pertsy now"
+
+
+def test_multiword_phrase_and_written_form():
+    lp = peaky("i love new yerk", "i love new york", gap=2.0)
+    hyp = beam_search(lp, CHARS, catalog=["New York"])[0]
+    assert hyp.text == "i love New York"
+    assert hyp.words[-1].entity == "New York"
+
+
+def test_nbest_and_components():
+    lp = peaky("call pertsy now", "call pertzy now", gap=1.0)
+    hyps = beam_search(lp, CHARS, options=DecodeOptions(nbest=3, beam_size=8))
+    assert len(hyps) == 3
+    assert hyps[0].score >= hyps[1].score >= hyps[2].score
+    for h in hyps:
+        assert math.isclose(h.score, h.acoustic + h.boost, abs_tol=1e-6)
+
+
+def test_transcript_to_dict():
+    out = decode_logits(peaky("call pertsy"), CHARS, catalog=["Pertzy"]).to_dict(nbest=True)
+    assert out["text"] and out["words"][0]["word"] == "call"
+    assert "nbest" in out
+
+
+def test_blank_skip_is_equivalent_on_blank_frames():
+    lp = peaky("abc def", blanks=4)
+    a = beam_search(lp, CHARS, options=DecodeOptions.unbiased(blank_skip_threshold=1.0))[0]
+    b = beam_search(lp, CHARS, options=DecodeOptions.unbiased(blank_skip_threshold=0.99))[0]
+    assert a.text == b.text
+    assert math.isclose(a.score, b.score, abs_tol=1e-3)
+
+
+def test_bad_inputs():
+    with pytest.raises(DecodeError, match="shape"):
+        beam_search(np.zeros(5), CHARS)
+    with pytest.raises(DecodeError, match="classes"):
+        beam_search(np.zeros((3, 5)), CHARS)
+    with pytest.raises(DecodeError, match="log-prob"):
+        beam_search(np.ones((3, len(CHARS))), CHARS)
+    with pytest.raises(DecodeError, match="beam_size"):
+        DecodeOptions(beam_size=0)
+    assert beam_search(np.zeros((0, len(CHARS))), CHARS)[0].text == ""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    frames=st.integers(0, 30),
+    scale=st.floats(0.1, 8.0),
+    seed=st.integers(0, 2**31 - 1),
+    beam=st.integers(1, 6),
+)
+def test_random_log_probs_never_crash(frames, scale, seed, beam):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(frames, len(CHARS))) * scale
+    lp = x - np.logaddexp.reduce(x, axis=1, keepdims=True) if frames else x
+    hyps = beam_search(
+        lp, CHARS, catalog=["ab", "abc a", "b'a", "zz top", "Ångström"],
+        options=DecodeOptions(beam_size=beam, nbest=1, token_prune_topk=5),
+    )
+    assert hyps and all(math.isfinite(h.score) for h in hyps if frames)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+from ctcbias.decode import ArpaLM, BoostedLM, DecodeOptions, beam_search, build_arpa, load_lm
+from ctcbias.errors import DecodeError
+
+from .helpers import CHARS, peaky
+
+WORDS = "the a cat dog sat on mat ran to house big small red call now".split()
+
+
+@pytest.fixture(scope="module")
+def arpa(tmp_path_factory):
+    rng = random.Random(0)
+    sents = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 8))) for _ in range(400)]
+    sents += ["call the cat now"] * 20
+    path = tmp_path_factory.mktemp("lm") / "lm.arpa"
+    build_arpa(sents, 3, path)
+    return path
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_kneser_ney_is_normalized(tmp_path, order):
+    rng = random.Random(order)
+    sents = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 6))) for _ in range(200)]
+    lm = ArpaLM(build_arpa(sents, order, tmp_path / "lm.arpa"))
+    for ctx in [lm.start(), ("cat",), ("big", "red"), ("zzz",)]:
+        total = sum(math.exp(lm.score(ctx, w)[0]) for w in [*WORDS, "</s>", "<unk>"])
+        assert math.isclose(total, 1.0, rel_tol=1e-4)
+
+
+def test_python_arpa_agrees_with_kenlm(arpa):
+    kenlm = pytest.importorskip("kenlm", reason="kenlm not installed")
+    model = kenlm.Model(str(arpa))
+    lm = ArpaLM(arpa)
+    for sent in ["call the cat now", "red dog ran", "zebra sat on the mat"]:
+        state, total = lm.start(), 0.0
+        for w in [*sent.split(), "</s>"]:
+            logp, state = lm.score(state, w)
+            total += logp
+        assert math.isclose(total, model.score(sent) * math.log(10), abs_tol=1e-4)
+    kl = load_lm(arpa)
+    state, total = kl.start(), 0.0
+    for w in ["call", "the", "cat", "now"]:
+        logp, state = kl.score(state, w)
+        total += logp
+    total += kl.finish(state)
+    assert math.isclose(total, model.score("call the cat now") * math.log(10), abs_tol=1e-4)
+
+
+def test_class_boost_raises_catalog_word(arpa):
+    lm = ArpaLM(arpa)
+    boosted = BoostedLM(lm, {"pertzy": 0.5}, class_boost=6.0)
+    state = lm.start()
+    base = lm.score(state, "pertzy")[0]
+    assert math.isclose(base, lm.unk_score(state))
+    assert math.isclose(boosted.score(state, "pertzy")[0], base + 6.5)
+    # known words are never scored lower than the LM scores them
+    assert boosted.score(state, "call")[0] == lm.score(state, "call")[0]
+    assert BoostedLM(lm, {"call": 0.0}, -50.0).score(state, "call")[0] == lm.score(state, "call")[0]
+
+
+def test_lm_in_beam_search(arpa):
+    lm = ArpaLM(arpa)
+    lp = peaky("call the cat now")
+    hyp = beam_search(lp, CHARS, options=DecodeOptions.unbiased(), lm=lm)[0]
+    assert hyp.text == "call the cat now" and hyp.lm < 0
+    assert math.isclose(hyp.score, hyp.acoustic + 0.5 * hyp.lm + hyp.word_bonus, abs_tol=1e-6)
+
+
+def test_unigram_boost_picks_catalog_word(arpa):
+    lm = ArpaLM(arpa)
+    # "pertsy"/"pertzy" equally likely acoustically: both OOV; the BOOST class decides.
+    lp = peaky("call pertsy now", "call pertzy now", gap=0.05)
+    opts = DecodeOptions(adaptive_boost=False, unigram_boost=4.0)
+    assert beam_search(lp, CHARS, options=DecodeOptions.unbiased(), lm=lm)[0].text == (
+        "call pertsy now"
+    )
+    hyp = beam_search(lp, CHARS, catalog=["Pertzy"], options=opts, lm=lm)[0]
+    assert hyp.text.lower() == "call pertzy now"
+
+
+def test_bad_lm_files(tmp_path):
+    with pytest.raises(DecodeError, match="not found"):
+        ArpaLM(tmp_path / "missing.arpa")
+    bad = tmp_path / "bad.arpa"
+    bad.write_text("hello\n")
+    with pytest.raises(DecodeError, match="ARPA"):
+        ArpaLM(bad)
+    with pytest.raises(DecodeError, match="empty"):
+        build_arpa([], 3, tmp_path / "x.arpa")
+
+
+def test_lm_scores_are_natural_log(arpa):
+    lm = ArpaLM(arpa)
+    logp, _ = lm.score(lm.start(), "call")
+    assert -20 < logp < 0
+    assert np.isfinite(logp)
