@@ -1,0 +1,111 @@
+"""``ctcbias decode``: decode saved log-probs (any CTC model) with the biased beam search."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import typing
+from pathlib import Path
+
+from ctcbias.errors import DecodeError
+
+
+def add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """One ``--flag`` per ``DecodeOptions`` field (defaults written once, in the dataclass)."""
+    from ctcbias.decode.options import DecodeOptions
+
+    group = parser.add_argument_group("decoder options (DecodeOptions)")
+    hints = typing.get_type_hints(DecodeOptions)
+    for field in dataclasses.fields(DecodeOptions):
+        flag = "--" + field.name.replace("_", "-")
+        kind = hints[field.name]
+        if kind is bool:
+            group.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction,
+                               default=None, help=f"default {field.default}")
+            continue
+        conv = int if kind is int else float
+        group.add_argument(
+            flag, dest=field.name, default=None,
+            type=(lambda s, c=conv: None if s.lower() == "none" else c(s)),
+            help=f"default {field.default}" + (" ('none' disables)" if "None" in str(kind) else ""),
+        )
+
+
+def options_from_args(args: argparse.Namespace, **base: object):  # type: ignore[no-untyped-def]
+    """``DecodeOptions`` from the flags added by ``add_option_flags`` (unset flags keep the
+    defaults, or ``base``)."""
+    from ctcbias.decode.options import DecodeOptions
+
+    values = dict(base)
+    for field in dataclasses.fields(DecodeOptions):
+        value = getattr(args, field.name, None)
+        if value is not None:
+            values[field.name] = value
+    return DecodeOptions(**values)  # type: ignore[arg-type]
+
+
+def read_vocab(path: str | Path) -> list[str]:
+    """A vocabulary file: one token per line (line i = class i), or a JSON list / dict
+    ``{token: id}`` (as wav2vec2's vocab.json)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DecodeError(f"vocabulary {path}: file not found") from None
+    if path.suffix == ".json":
+        data = json.loads(text)
+        if isinstance(data, dict):
+            tokens = [""] * len(data)
+            for tok, i in data.items():
+                tokens[int(i)] = tok
+            return tokens
+        return [str(t) for t in data]
+    return [line.rstrip("\r\n") for line in text.splitlines()]
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ctcbias.catalog import EntityCatalog
+    from ctcbias.decode import decode_logits, load_lm
+
+    vocab = read_vocab(args.vocab)
+    try:
+        log_probs = np.load(args.logits)
+    except (OSError, ValueError) as exc:
+        raise DecodeError(f"{args.logits}: not a readable .npy array ({exc})") from None
+    if log_probs.ndim == 3 and log_probs.shape[0] == 1:
+        log_probs = log_probs[0]
+    if args.softmax:
+        log_probs = log_probs - np.logaddexp.reduce(log_probs, axis=-1, keepdims=True)
+    catalog = EntityCatalog.from_file(args.entities) if args.entities else None
+    lm = load_lm(args.lm) if args.lm else None
+    options = options_from_args(args)
+    result = decode_logits(log_probs, vocab, catalog, options, lm, blank=args.blank)
+    if args.json:
+        json.dump(result.to_dict(nbest=options.nbest > 1), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print(result.text)
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "decode",
+        help="decode a .npy of CTC log-probs (any model) with the biased beam search",
+        description="Decode (T, V) CTC log-probs saved as .npy with a vocabulary file.",
+    )
+    parser.add_argument("--logits", required=True, help=".npy array (T, V) of log-probs")
+    parser.add_argument("--vocab", required=True,
+                        help="vocabulary: one token per line, or vocab.json {token: id}")
+    parser.add_argument("--blank", type=int, default=0, help="CTC blank index (default 0)")
+    parser.add_argument("--softmax", action="store_true",
+                        help="the array holds raw logits: apply log-softmax first")
+    parser.add_argument("--entities", help="entity list file (name[<TAB>weight[<TAB>aliases]])")
+    parser.add_argument("--lm", help="word n-gram LM (ARPA or KenLM binary)")
+    parser.add_argument("--json", action="store_true", help="print JSON with words and entities")
+    add_option_flags(parser)
+    parser.set_defaults(func=run)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ctcbias.cli.main import main
+
+from .helpers import CHARS, peaky
+
+
+def test_decode_lm_catalog_commands(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", peaky("call pertsy now", "call pertzy now"))
+    (tmp_path / "v.txt").write_text("\n".join(CHARS) + "\n")
+    (tmp_path / "e.txt").write_text("Pertzy\t0.5\nZoë\n")
+    (tmp_path / "t.txt").write_text("call the cat now\nthe dog ran\ncall me now\n" * 5)
+    assert main(["lm", "build", "--text", str(tmp_path / "t.txt"), "--order", "3",
+                 "--out", str(tmp_path / "lm.arpa")]) == 0
+    assert main(["decode", "--logits", str(tmp_path / "x.npy"), "--vocab", str(tmp_path / "v.txt"),
+                 "--entities", str(tmp_path / "e.txt"), "--lm", str(tmp_path / "lm.arpa"),
+                 "--json", "--beam-size", "8", "--false-accept-margin", "none"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out[out.index("{"):])
+    assert data["text"] == "call Pertzy now"
+    assert [w["entity"] for w in data["words"]] == [None, "Pertzy", None]
+    assert main(["catalog", "compile", str(tmp_path / "e.txt"), "--vocab", str(tmp_path / "v.txt"),
+                 "--out", str(tmp_path / "c.json")]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["entities"] == 2
+
+
+def test_decode_errors_are_reported(tmp_path, capsys):
+    (tmp_path / "v.txt").write_text("\n".join(CHARS) + "\n")
+    np.save(tmp_path / "x.npy", np.zeros((3, 4)))
+    assert main(["decode", "--logits", str(tmp_path / "x.npy"),
+                 "--vocab", str(tmp_path / "v.txt")]) == 2
+    assert "classes" in capsys.readouterr().err
