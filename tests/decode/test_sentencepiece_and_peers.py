@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ctcbias.catalog import EntityCatalog
+from ctcbias.decode import DecodeOptions, beam_search
+
+from .helpers import CHARS, peaky
+
+TEXT = [
+    "call the doctor now", "the patient takes the medicine", "please call me later",
+    "the doctor will see you now", "take two pills a day", "see you later today",
+] * 30
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory):
+    from ctcbias.text.tokenizer import Tokenizer
+
+    return Tokenizer.train(TEXT, tmp_path_factory.mktemp("spm"), vocab_size=60)
+
+
+def spm_peaky(tokenizer, ids, second=None, gap=2.0):
+    size = len(tokenizer.vocab)
+    frames = []
+    for k, tok in enumerate(ids):
+        row = np.full(size, -12.0)
+        row[tok] = -0.1
+        if second is not None and second[k] != tok:
+            row[second[k]] = -0.1 - gap
+        frames.append(row)
+        blank = np.full(size, -12.0)
+        blank[0] = -0.01
+        frames.append(blank)
+    arr = np.array(frames)
+    return (arr - np.logaddexp.reduce(arr, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_catalog_compiled_with_project_tokenizer(tokenizer):
+    catalog = EntityCatalog.from_entities(["Pertzye", "Zoë Doe"], tokenizer=tokenizer)
+    compiled = catalog.compiled_for(tokenizer.vocab)
+    item = compiled.items[0]
+    assert item.token_seqs[0] == tuple(tokenizer.encode("pertzye"))
+    assert all(tokenizer.vocab[s[0]].startswith("▁") for s in item.token_seqs)
+
+
+def test_boosting_with_sentencepiece_vocab(tokenizer):
+    target = tokenizer.encode("call pertzye now")
+    heard = tokenizer.encode("call pertzya now")
+    if len(target) != len(heard):
+        pytest.skip("tokenizations differ in length for this vocabulary")
+    lp = spm_peaky(tokenizer, heard, second=target, gap=2.0)
+    assert beam_search(lp, tokenizer.vocab, options=DecodeOptions.unbiased())[0].text == (
+        "call pertzya now"
+    )
+    catalog = EntityCatalog.from_entities(["Pertzye"], tokenizer=tokenizer)
+    hyp = beam_search(lp, tokenizer.vocab, catalog=catalog)[0]
+    assert hyp.text == "call Pertzye now"
+    assert hyp.words[1].entity == "Pertzye"
+
+
+def test_pyctcdecode_parity_without_hotwords(tokenizer):
+    pytest.importorskip("pyctcdecode", reason="pyctcdecode not installed")
+    from ctcbias.decode.peers import PyctcdecodePeer
+
+    rng = np.random.default_rng(0)
+    for sentence in ["call the doctor now", "see you later today"]:
+        ids = tokenizer.encode(sentence)
+        lp = spm_peaky(tokenizer, ids)
+        lp = lp + rng.normal(scale=0.01, size=lp.shape).astype(np.float32)
+        lp = lp - np.logaddexp.reduce(lp, axis=1, keepdims=True)
+        ours = beam_search(lp, tokenizer.vocab, options=DecodeOptions.unbiased())[0].text
+        peer = PyctcdecodePeer(tokenizer.vocab).decode(lp)
+        assert ours == peer == sentence
+    lp = peaky("hello world")
+    peer = PyctcdecodePeer(CHARS)
+    assert peer.decode(lp) == beam_search(lp, CHARS, options=DecodeOptions.unbiased())[0].text
+    assert peer.hotwords(["Zoë"]) == ["zoe"]
