@@ -1,0 +1,273 @@
+"""``ctcbias eval``: transcribe an evaluation set with a model and a set of techniques,
+and score it (WER, U-WER, B-WER, entity precision/recall/F1).
+
+Techniques combine: ``--techniques lm,unigram,adaptive`` is one configuration. Names:
+
+- ``none``: greedy best path, no catalog.
+- ``beam``: prefix beam search, no LM, no catalog.
+- ``lm``: beam search with the external word LM.
+- ``unigram``: unigram boosting of catalog words through the LM's BOOST class (needs an LM).
+- ``adaptive``: adaptive subword boosting over the catalog trie.
+- ``decoder``: every decoder technique together, tuned (beam + LM + unigram + adaptive +
+  false-accept control).
+- ``pyctcdecode``: the peer decoder on the same log-probs, LM and catalog (hotwords).
+
+Model outputs are cached per (model, manifest) under ``DATA_ROOT/cache`` so that every row
+of a comparison scores the same log-probs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ctcbias.data.manifest import Utterance, read_manifest
+from ctcbias.errors import DataError
+from ctcbias.paths import data_root
+
+log = logging.getLogger(__name__)
+
+TECHNIQUES = ("none", "beam", "lm", "unigram", "adaptive", "decoder", "pyctcdecode")
+CATALOG_TECHNIQUES = frozenset({"unigram", "adaptive", "decoder", "pyctcdecode"})
+
+
+def resolve_manifest(name_or_path: str) -> tuple[str, Path]:
+    """A set name (built under the data root) or a manifest path -> (label, path)."""
+    from ctcbias.data.evalsets import SETS, manifest_path
+
+    p = Path(name_or_path)
+    if p.suffix == ".jsonl" or p.is_file():
+        if not p.is_file():
+            raise DataError(f"manifest {p}: no such file")
+        return p.stem if p.name != "manifest.jsonl" else p.parent.name, p
+    if name_or_path not in SETS:
+        raise DataError(f"--set {name_or_path!r}: not a manifest file nor a set name ({', '.join(SETS)})")
+    path = manifest_path(name_or_path)
+    if not path.is_file():
+        raise DataError(
+            f"evaluation set {name_or_path!r} is not built ({path} missing): "
+            f"run `ctcbias data evalsets --sets {name_or_path}`"
+        )
+    return name_or_path, path
+
+
+def parse_techniques(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    bad = [t for t in names if t not in TECHNIQUES]
+    if bad or not names:
+        raise DataError(f"--techniques: unknown {bad or text!r}; choose from {', '.join(TECHNIQUES)}")
+    if "none" in names and len(names) > 1:
+        raise DataError("--techniques: 'none' (greedy, no catalog) cannot be combined with others")
+    if "pyctcdecode" in names and len(names) > 1 and set(names) - {"pyctcdecode", "lm"}:
+        raise DataError("--techniques: 'pyctcdecode' combines only with 'lm'")
+    return names
+
+
+@dataclass(frozen=True)
+class Setup:
+    techniques: tuple[str, ...]
+    options: Any  # DecodeOptions or None (greedy)
+    use_lm: bool
+    use_catalog: bool
+
+
+def make_setup(techniques: tuple[str, ...], overrides: dict[str, Any] | None = None) -> Setup:
+    from ctcbias.decode import DecodeOptions
+
+    t = set(techniques)
+    if t == {"none"}:
+        return Setup(techniques, None, False, False)
+    decoder = "decoder" in t
+    use_lm = decoder or bool(t & {"lm", "unigram"})
+    opts = DecodeOptions.unbiased()
+    if decoder or "unigram" in t:
+        opts = replace(opts, unigram_boost=DecodeOptions().unigram_boost)
+    if decoder or "adaptive" in t:
+        opts = replace(opts, adaptive_boost=True)
+    if overrides:
+        opts = replace(opts, **overrides)
+    return Setup(techniques, opts, use_lm, bool(t & CATALOG_TECHNIQUES))
+
+
+def _cache_path(model_path: Path, manifest: Path, limit: int | None) -> Path:
+    h = hashlib.sha1()
+    st = model_path.stat()
+    h.update(f"{model_path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
+    ms = manifest.stat()
+    h.update(f"{manifest.resolve()}:{ms.st_size}:{ms.st_mtime_ns}:{limit}".encode())
+    return data_root() / "cache" / "acoustics" / f"{manifest.parent.name}-{manifest.stem}-{h.hexdigest()[:12]}.npz"
+
+
+def compute_acoustics(rec: Any, utts: list[Utterance], base: Path, batch_seconds: float = 120.0) -> tuple[list, float]:
+    """Model outputs for every utterance (batched by length) and the seconds it took."""
+    from tqdm import tqdm
+
+    from ctcbias.audio import load_audio
+
+    order = sorted(range(len(utts)), key=lambda i: utts[i].duration)
+    out: list[Any] = [None] * len(utts)
+    t_model = 0.0
+    batch: list[int] = []
+    bar = tqdm(total=len(utts), desc="acoustic model", unit="utt", leave=False)
+
+    def flush() -> None:
+        nonlocal t_model
+        if not batch:
+            return
+        waves = [load_audio(utts[i].audio_path(base)) for i in batch]
+        t0 = time.perf_counter()
+        if max(len(w) for w in waves) > 30 * 16000:
+            res = [rec.acoustics(w) for w in waves]
+        else:
+            res = rec.acoustics_batch(waves)
+        t_model += time.perf_counter() - t0
+        for i, r in zip(batch, res, strict=True):
+            out[i] = r
+        bar.update(len(batch))
+        batch.clear()
+
+    for i in order:
+        if batch and utts[i].duration * (len(batch) + 1) > batch_seconds:
+            flush()
+        batch.append(i)
+    flush()
+    bar.close()
+    return out, t_model
+
+
+def evaluate(
+    set_name: str,
+    *,
+    model_path: str | Path | None = None,
+    techniques: str = "none",
+    catalog_size: int | None = None,
+    limit: int | None = None,
+    lm_path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    use_cache: bool = True,
+    hotword_weight: float = 10.0,
+) -> dict[str, Any]:
+    """Score ``set_name`` (a set name or manifest path); returns the JSON-ready summary."""
+    from ctcbias.eval.metrics import summarize
+    from ctcbias.recognizer import Recognizer, default_model_path
+
+    label, manifest = resolve_manifest(set_name)
+    names = parse_techniques(techniques)
+    setup = make_setup(names, overrides)
+    utts = read_manifest(manifest)
+    if limit:
+        utts = utts[:limit]
+    if not utts:
+        raise DataError(f"manifest {manifest}: no utterances")
+    if setup.use_catalog and catalog_size is None:
+        raise DataError(f"--techniques {techniques}: needs --catalog-size (a biasing list per utterance)")
+    if catalog_size is not None and any(str(catalog_size) not in u.bias for u in utts):
+        missing = next(u.id for u in utts if str(catalog_size) not in u.bias)
+        raise DataError(f"manifest {manifest}: utterance {missing} has no bias list for N={catalog_size}")
+    mpath = Path(model_path) if model_path else default_model_path()
+    rec = Recognizer.from_pretrained(mpath)
+
+    cache = _cache_path(mpath, manifest, limit)
+    t_model = 0.0
+    if use_cache and cache.is_file():
+        data = np.load(cache, allow_pickle=False)
+        from ctcbias.recognizer import Acoustics
+
+        acoustics = [
+            Acoustics(
+                data[f"lp{i}"].astype(np.float32),
+                {int(k.split("_")[1]): data[k].astype(np.float32) for k in data.files if k.startswith(f"ph{i}_")},
+                rec.frame_shift_s,
+                utts[i].duration,
+            )
+            for i in range(len(utts))
+        ]
+        t_model = float(data["model_seconds"])
+        log.info("acoustics from cache %s", cache)
+    else:
+        acoustics, t_model = compute_acoustics(rec, utts, manifest.parent)
+        if use_cache:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            arrays = {"model_seconds": np.array(t_model)}
+            for i, a in enumerate(acoustics):
+                arrays[f"lp{i}"] = a.log_probs.astype(np.float16)
+                for k, v in a.phone_log_probs.items():
+                    arrays[f"ph{i}_{k}"] = v.astype(np.float16)
+            tmp = cache.with_suffix(".tmp.npz")
+            np.savez(tmp, **arrays)
+            tmp.replace(cache)
+
+    lm = None
+    lm_file: Path | None = None
+    if setup.use_lm:
+        lm_file = Path(lm_path) if lm_path else default_lm_path()
+        if not lm_file.is_file():
+            raise DataError(f"LM {lm_file}: no such file (build one with `ctcbias lm build`, or pass --lm)")
+    peer = None
+    if "pyctcdecode" in names:
+        from ctcbias.decode.peers import PyctcdecodePeer
+
+        peer = PyctcdecodePeer(rec.vocab, lm_file)
+    elif setup.use_lm:
+        from ctcbias.decode import load_lm
+
+        lm = load_lm(lm_file)
+
+    refs, hyps, ents, rare, bias = [], [], [], [], []
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    for u, ac in tqdm(list(zip(utts, acoustics, strict=True)), desc="decode", unit="utt", leave=False):
+        blist = u.bias.get(str(catalog_size)) if catalog_size is not None else None
+        catalog = blist if setup.use_catalog else None
+        if peer is not None:
+            text = peer.decode(ac.log_probs, catalog, hotword_weight=hotword_weight)
+        elif setup.options is None:
+            text = rec.decode(ac, greedy=True).text
+        else:
+            text = rec.decode(ac, catalog=catalog, options=setup.options, lm=lm).text
+        refs.append(u.text)
+        hyps.append(text)
+        ents.append([e["text"] for e in u.entities])
+        rare.append(list(u.rare) or [w for e in u.entities for w in [e["text"]]])
+        bias.append(blist if blist is not None else rare[-1])
+    t_search = time.perf_counter() - t0
+    summary = summarize(
+        refs,
+        hyps,
+        rare_lists=rare,
+        bias_lists=bias,
+        ref_entities=ents,
+        catalogs=bias if catalog_size is not None else None,
+    )
+    audio_s = sum(a.duration for a in acoustics)
+    return {
+        **summary,
+        "audio_seconds": round(audio_s, 2),
+        "decode_seconds": round(t_model + t_search, 2),
+        "model_seconds": round(t_model, 2),
+        "search_seconds": round(t_search, 2),
+        "config": {
+            "set": label,
+            "manifest": str(manifest),
+            "model": str(mpath),
+            "techniques": list(names),
+            "catalog_size": catalog_size,
+            "limit": limit,
+            "lm": str(lm_file) if lm_file else None,
+            "options": setup.options.to_dict() if setup.options is not None else None,
+        },
+    }
+
+
+def default_lm_path() -> Path:
+    from ctcbias.paths import DEFAULT_MODEL_DIR
+
+    shipped = DEFAULT_MODEL_DIR / "lm.arpa.gz"
+    return shipped if shipped.is_file() else data_root() / "lm" / "lm.arpa"
