@@ -1,1 +1,4 @@
-"""ctcbias.train."""
+"""ctcbias.train: base model training (CPU, CUDA, DDP), augmentation, targets.
+
+Importing this package needs only torch, numpy, sentencepiece and soundfile.
+"""
