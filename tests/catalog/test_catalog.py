@@ -85,7 +85,8 @@ def test_char_vocab_tokenization_and_phrase():
 
 
 def test_sentencepiece_style_vocab_without_model():
-    vocab = CtcVocab(["<blk>", "▁", "▁pe", "rt", "zye", "▁new", "▁york", *"abcdefghijklmnopqrstuvwxyz"])
+    pieces = ["<blk>", "▁", "▁pe", "rt", "zye", "▁new", "▁york"]
+    vocab = CtcVocab([*pieces, *"abcdefghijklmnopqrstuvwxyz"])
     compiled = EntityCatalog.from_entities(["Pertzye", "New York"]).compile(vocab)
     first = [[vocab.tokens[i] for i in s] for s in compiled.items[0].token_seqs]
     assert first[0] == ["▁pe", "rt", "zye"]

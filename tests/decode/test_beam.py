@@ -12,6 +12,7 @@ from ctcbias.catalog import EntityCatalog
 from ctcbias.decode import DecodeOptions, beam_search, decode_logits, greedy_ids
 from ctcbias.decode.beam import _lse
 from ctcbias.errors import DecodeError
+
 from .helpers import CHARS, peaky
 
 PLAIN = DecodeOptions.unbiased()

@@ -50,15 +50,13 @@ class Entity:
     def __post_init__(self) -> None:
         written = unicodedata.normalize("NFC", " ".join(str(self.written).split()))
         object.__setattr__(self, "written", written)
-        aliases = tuple(
-            dict.fromkeys(
-                a2 for a in self.aliases if (a2 := unicodedata.normalize("NFC", " ".join(a.split())))
-                and a2 != written
-            )
-        )
+        cleaned = (unicodedata.normalize("NFC", " ".join(a.split())) for a in self.aliases)
+        aliases = tuple(dict.fromkeys(a for a in cleaned if a and a != written))
         object.__setattr__(self, "aliases", aliases)
         if not isinstance(self.weight, (int, float)) or not math.isfinite(self.weight):
-            raise CatalogError(f"entity {written!r}: weight must be a finite number, got {self.weight!r}")
+            raise CatalogError(
+                f"entity {written!r}: weight must be a finite number, got {self.weight!r}"
+            )
         object.__setattr__(self, "weight", float(self.weight))
         if not self.normalized:
             object.__setattr__(self, "normalized", normalize_entity(written))

@@ -38,7 +38,7 @@ def run_build(args: argparse.Namespace) -> int:
 
         tool = shutil.which("build_binary")
         if tool is None:
-            raise DecodeError("build_binary not found: run scripts/install_kenlm.sh or skip --binary")
+            raise DecodeError("build_binary (KenLM) not found on PATH: drop --binary")
         subprocess.run([tool, str(out), str(args.binary)], check=True)
     return 0
 

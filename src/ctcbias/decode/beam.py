@@ -19,7 +19,7 @@ from ctcbias.catalog.compile import CompiledCatalog
 from ctcbias.catalog.entity import Entity
 from ctcbias.catalog.vocab import CtcVocab
 from ctcbias.decode.boost import ROOT, AdaptiveBooster, BoostState, Confirmed
-from ctcbias.decode.falseaccept import acoustic_gap
+from ctcbias.decode.falseaccept import GapScorer
 from ctcbias.decode.lm import BoostedLM, LanguageModel
 from ctcbias.decode.options import DecodeOptions
 from ctcbias.decode.result import EntityMatch, Hypothesis, Transcript, Word
@@ -107,6 +107,7 @@ class _Decoder:
             else None
         )
         self.sp = vocab.kind == "sentencepiece"
+        self.gap = GapScorer(log_probs, vocab.blank) if self.verify is not None else None
         # Prefix tree, one entry per node in each list; node 0 is the empty prefix.
         self.parent: list[int] = [-1]
         self.token: list[int] = [-1]
@@ -121,6 +122,7 @@ class _Decoder:
         self.event: list[Confirmed | None] = [None]
         self.text: list[float] = [0.0]  # lm_weight*lm + bonus*words + settled + pending
         self.children: dict[tuple[int, int], int] = {}
+        self.unverified: set[int] = set()  # nodes whose confirmed match awaits verification
 
     # ------------------------------------------------------------------ prefix nodes
     def _text_score(self, lm: float, words: int, settled: float, pending: float) -> float:
@@ -158,10 +160,14 @@ class _Decoder:
             self.parent.append(node)  # the verifier may walk back through this node
             self.token.append(token)
             self.frame.append(frame)
+            # Matches confirmed here are verified (false-accept control) only if the node
+            # survives pruning: most new nodes never do.
             bs, delta, event = self.booster.step(
-                bs, self.token[node], token, new, token_lp, top_lp, self.verify
+                bs, self.token[node], token, new, token_lp, top_lp, None
             )
             settled += delta
+            if event is not None and self.verify is not None:
+                self.unverified.add(new)
         else:
             self.parent.append(node)
             self.token.append(token)
@@ -216,7 +222,8 @@ class _Decoder:
         start = self.frame[first]
         end = self.frame[following] - 1 if following >= 0 else self.lp.shape[0] - 1
         end = max(end, self.frame[last])
-        gap = acoustic_gap(self.lp, tokens, start, end, self.vocab.blank)
+        assert self.gap is not None
+        gap = self.gap(tuple(tokens), start, end)
         margin = self.options.false_accept_margin
         return (margin is None or gap <= margin), gap
 
@@ -257,6 +264,8 @@ class _Decoder:
             else:
                 idx = range(size)
             cands = [(c, rowl[c]) for c in idx if c != blank and rowl[c] >= floor]
+            if booster is not None:
+                rescue_floor = top_lp + booster.rescue_margin
             cand_set = {c for c, _ in cands}
             nxt = {}
             for node, (pb, pnb) in beams.items():
@@ -274,8 +283,8 @@ class _Decoder:
                 if booster is not None and bstate[node].state:
                     # Rescue: continuations of a started entity are tried even if pruned.
                     extra = [
-                        (c, rowl[c]) for c in booster.continuations(bstate[node])
-                        if c not in cand_set
+                        (c, rowl[c]) for c in booster.rescuable(bstate[node])
+                        if c not in cand_set and rowl[c] >= rescue_floor
                     ]
                     if extra:
                         tokens = cands + extra
@@ -295,13 +304,37 @@ class _Decoder:
 
     def _prune(self, beams: dict[int, list[float]], text: list[float]) -> dict[int, list[float]]:
         opts = self.options
-        scored = [(_lse(pb, pnb) + text[node], node) for node, (pb, pnb) in beams.items()]
-        if len(scored) > opts.beam_size:
-            scored.sort(reverse=True)
-            scored = scored[: opts.beam_size]
+        acoustic = {node: _lse(pb, pnb) for node, (pb, pnb) in beams.items()}
+        while True:
+            scored = [(a + text[node], node) for node, a in acoustic.items()]
+            if len(scored) > opts.beam_size:
+                scored.sort(reverse=True)
+                scored = scored[: opts.beam_size]
+            if not self.unverified or not self._check_survivors([n for _, n in scored]):
+                break
         best = max(s for s, _ in scored)
         floor = best + opts.beam_threshold
         return {node: beams[node] for s, node in scored if s >= floor}
+
+    def _check_survivors(self, nodes: list[int]) -> bool:
+        """Verify the pending matches of surviving nodes; True if one was rejected (its
+        bonus is taken back, so the selection must be redone)."""
+        changed = False
+        for node in nodes:
+            if node not in self.unverified:
+                continue
+            self.unverified.discard(node)
+            ev = self.event[node]
+            assert ev is not None
+            accepted, gap = self._verify(ev.entity_id, ev.first_node, ev.last_node, ev.next_node)
+            if accepted:
+                self.event[node] = ev._replace(gap=gap)
+                continue
+            self.event[node] = ev._replace(accepted=False, kept=0.0, gap=gap)
+            self.settled[node] -= ev.kept
+            self.text[node] -= ev.kept
+            changed = True
+        return changed
 
     # ------------------------------------------------------------------ results
     def _results(self, beams: dict[int, list[float]]) -> list[Hypothesis]:

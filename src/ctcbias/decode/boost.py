@@ -67,10 +67,23 @@ class AdaptiveBooster:
         self.cap = options.adaptive_boost_max
         self.completion = options.completion_bonus
         self.weights = [item.entity.weight for item in compiled.items]
+        fanout = options.rescue_max_fanout
+        self._rescue: list[tuple[int, ...]] = [
+            tuple(g) if 0 < len(g) <= fanout else () for g in self.goto
+        ]
+        self._rescue[0] = ()
+        # A pruned token is rescued only if its largest possible boost brings it back
+        # within the pruning threshold.
+        self.rescue_margin = options.prune_threshold - self.base - self.cap
 
     def continuations(self, state: BoostState) -> dict[int, int]:
         """Tokens that extend the partial match (empty at the root)."""
         return self.goto[state.state] if state.state else {}
+
+    def rescuable(self, state: BoostState) -> tuple[int, ...]:
+        """Continuations worth trying even when pruned: none from the root or from a
+        state with more than ``rescue_max_fanout`` continuations."""
+        return self._rescue[state.state]
 
     def _word_end(self, token: int) -> bool:
         """Whether emitting ``token`` (-1: end of utterance) ends the word before it."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["forced_align_score", "acoustic_gap"]
+__all__ = ["forced_align_score", "acoustic_gap", "GapScorer"]
 
 _NEG = -1e30
 
@@ -55,3 +55,50 @@ def acoustic_gap(
     best = float(span.max(axis=1).sum())
     forced = forced_align_score(span, tokens, blank)
     return (best - forced) / len(tokens)
+
+
+class GapScorer:
+    """``acoustic_gap`` for one utterance, with the per-frame best path precomputed and
+    results cached by (tokens, start, end): the same match is often confirmed in several
+    hypotheses. Pure-Python Viterbi: faster than numpy for the short spans involved."""
+
+    def __init__(self, log_probs: np.ndarray, blank: int = 0) -> None:
+        self.lp = log_probs
+        self.blank = blank
+        self.best_cum = np.concatenate(([0.0], np.cumsum(log_probs.max(axis=1), dtype=np.float64)))
+        self.cache: dict[tuple[tuple[int, ...], int, int], float] = {}
+
+    def __call__(self, tokens: tuple[int, ...], start: int, end: int) -> float:
+        key = (tokens, start, end)
+        gap = self.cache.get(key)
+        if gap is None:
+            if end < start or not tokens:
+                gap = float("inf")
+            else:
+                best = float(self.best_cum[end + 1] - self.best_cum[start])
+                gap = (best - self._viterbi(tokens, start, end)) / len(tokens)
+            self.cache[key] = gap
+        return gap
+
+    def _viterbi(self, tokens: tuple[int, ...], start: int, end: int) -> float:
+        blank = self.blank
+        labels = [blank]
+        for tok in tokens:
+            labels += [tok, blank]
+        size = len(labels)
+        neg = float("-inf")
+        rows = self.lp[start : end + 1, labels].tolist()
+        alpha = [neg] * size
+        alpha[0] = rows[0][0]
+        alpha[1] = rows[0][1]
+        for row in rows[1:]:
+            new = [neg] * size
+            for s in range(size):
+                a = alpha[s]
+                if s >= 1 and alpha[s - 1] > a:
+                    a = alpha[s - 1]
+                if s >= 3 and s % 2 == 1 and labels[s] != labels[s - 2] and alpha[s - 2] > a:
+                    a = alpha[s - 2]
+                new[s] = a + row[s]
+            alpha = new
+        return max(alpha[-1], alpha[-2])

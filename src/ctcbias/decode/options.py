@@ -40,6 +40,10 @@ class DecodeOptions:
     adaptive_boost_base: float = 1.0
     adaptive_boost_scale: float = 0.6
     adaptive_boost_max: float = 4.0
+    # Pruned continuations are rescued only from trie states with at most this many
+    # continuations (a lone word-start piece can have thousands), and only if their best
+    # possible boost could lift them back within prune_threshold.
+    rescue_max_fanout: int = 32
     # Bonus kept when a match completes, on top of its token bonuses (plus entity weight).
     completion_bonus: float = 1.0
     # False-accept control: a completed entity keeps its bonus only if its forced-alignment
@@ -57,7 +61,7 @@ class DecodeOptions:
                 f"DecodeOptions.{name}: expected {expected}, got {getattr(self, name)!r}"
             )
 
-        for name in ("beam_size", "token_prune_topk", "nbest"):
+        for name in ("beam_size", "token_prune_topk", "nbest", "rescue_max_fanout"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise bad(name, "an integer >= 1")

@@ -1,0 +1,154 @@
+"""Decode speed vs catalog size: ctcbias biased beam search vs pyctcdecode hotwords.
+
+    python bench/decode_speed.py [--npy LOGPROBS.npy --vocab VOCAB.txt] [--runs 5]
+
+Synthetic input (default): a sentencepiece tokenizer trained here on Earnings-21 text,
+log-probs that are random but peaky (each token of a real sentence spikes on one frame,
+blanks elsewhere, Gaussian noise on the logits), 12.5 frames/s (our model's output
+rate), 30 s of audio. Entities: surnames + world cities from ../shared/data/entities.
+One thread; median of ``--runs`` runs; times are seconds of decoding per second of audio.
+Prints a Markdown table and a JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def synthetic(tokenizer, sentences: list[str], seconds: float, fps: float, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    frames = int(seconds * fps)
+    ids: list[int] = []
+    for s in sentences:
+        ids.extend(tokenizer.encode(s))
+        if len(ids) * 2 >= frames:
+            break
+    ids = ids[: frames // 2]
+    size = len(tokenizer.vocab)
+    logits = rng.normal(scale=1.5, size=(frames, size)).astype(np.float32)
+    # Blank dominates most frames, more or less confidently (p(blank) ~ 0.9 .. 0.99999).
+    logits[:, 0] += rng.uniform(9.0, 17.0, size=frames)
+    pos = np.sort(rng.choice(frames, size=len(ids), replace=False))
+    for p, tok in zip(pos, ids, strict=True):
+        logits[p, 0] = rng.uniform(0.0, 8.0)  # a token frame: blank is the runner-up at most
+        logits[p, tok] += 12.0 + rng.normal()
+    return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+
+
+def timed(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    import torch
+
+    torch.set_num_threads(1)
+    from ctcbias.catalog import EntityCatalog
+    from ctcbias.decode import DecodeOptions, beam_search
+    from ctcbias.paths import shared_data
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--npy", help="(T, V) log-probs instead of synthetic ones")
+    parser.add_argument("--vocab", help="vocabulary file for --npy")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--fps", type=float, default=12.5)
+    parser.add_argument("--sizes", default="0,100,1000,10000")
+    parser.add_argument("--beam", type=int, default=16)
+    parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--peer-max-s", type=float, default=120.0,
+                        help="skip pyctcdecode at larger sizes once one size took this long")
+    args = parser.parse_args()
+
+    root = shared_data()
+    ent_dir = root / "entities"
+    if not ent_dir.is_dir():
+        print(f"skipped: needs {ent_dir}", file=sys.stderr)
+        return 0
+    names = []
+    for fname in ("surnames.txt", "world_cities.txt"):
+        names += [n for n in (ent_dir / fname).read_text(encoding="utf-8").splitlines() if n]
+    random.Random(0).shuffle(names)
+
+    if args.npy:
+        from ctcbias.cli.decode import read_vocab
+
+        vocab = read_vocab(args.vocab)
+        log_probs = np.load(args.npy).astype(np.float32)
+        tokenizer = None
+    else:
+        from ctcbias.text.tokenizer import Tokenizer
+
+        lines = []
+        with (root / "earnings" / "earnings21" / "sentences.jsonl").open() as handle:
+            for line in handle:
+                lines.append(json.loads(line)["text"])
+                if len(lines) >= 4000:
+                    break
+        tokenizer = Tokenizer.train(lines, tempfile.mkdtemp(), vocab_size=256)
+        vocab = tokenizer.vocab
+        log_probs = synthetic(tokenizer, lines[100:], args.seconds, args.fps)
+    audio_s = log_probs.shape[0] / args.fps
+    options = DecodeOptions(beam_size=args.beam)
+    peer = None
+    if not args.no_peer:
+        try:
+            from ctcbias.decode.peers import PyctcdecodePeer
+
+            peer = PyctcdecodePeer(vocab)
+        except Exception as exc:  # noqa: BLE001
+            print(f"pyctcdecode unavailable: {exc}", file=sys.stderr)
+    rows = []
+    peer_s = 0.0
+    for n in [int(s) for s in args.sizes.split(",")]:
+        start = time.perf_counter()
+        catalog = EntityCatalog.from_entities(names[:n], tokenizer=tokenizer)
+        compiled = catalog.compiled_for(vocab) if n else None
+        if compiled is not None:
+            _ = compiled.trie
+        compile_s = time.perf_counter() - start
+        ours = timed(lambda c=compiled: beam_search(log_probs, vocab, catalog=c, options=options),
+                     args.runs)
+        row = {"entities": n, "compile_s": round(compile_s, 3),
+               "ours_rtf": round(ours / audio_s, 5)}
+        if peer is not None and peer_s > args.peer_max_s:
+            row["pyctcdecode_rtf"] = None  # skipped: the previous size was already too slow
+        elif peer is not None:
+            hot = peer.hotwords(catalog) if n else None
+            t0 = time.perf_counter()
+            row["pyctcdecode_rtf"] = round(timed(
+                lambda h=hot: peer.decode(log_probs, hotwords=h, beam_width=args.beam), args.runs
+            ) / audio_s, 5)
+            peer_s = time.perf_counter() - t0
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
+    base = rows[0]["ours_rtf"]
+    print(f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames, "
+          f"V={len(vocab)}, beam {args.beam}, median of {args.runs}, 1 thread, "
+          f"{platform.processor() or platform.machine()}, python {platform.python_version()})\n")
+    print("| entities | compile s | ctcbias s/s | vs no catalog | pyctcdecode hotwords s/s |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        print(f"| {r['entities']} | {r['compile_s']} | {r['ours_rtf']} | "
+              f"{r['ours_rtf'] / base:.2f}x | {r.get('pyctcdecode_rtf') or 'skipped (too slow)'} |")
+    print()
+    print(json.dumps({"command": " ".join(sys.argv), "audio_s": audio_s, "rows": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
