@@ -144,7 +144,7 @@ def main() -> int:
     print("| ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['entities']} | {r['compile_s']} | {r['ours_rtf']} | "
-              f"{r['ours_rtf'] / base:.2f}x | {r.get('pyctcdecode_rtf') or 'skipped (too slow)'} |")
+              f"{r['ours_rtf'] / base:.2f}x | {r.get('pyctcdecode_rtf', '-') or 'skipped (too slow)'} |")
     print()
     print(json.dumps({"command": " ".join(sys.argv), "audio_s": audio_s, "rows": rows}))
     return 0

@@ -68,10 +68,14 @@ class AdaptiveBooster:
         self.completion = options.completion_bonus
         self.weights = [item.entity.weight for item in compiled.items]
         fanout = options.rescue_max_fanout
-        self._rescue: list[tuple[int, ...]] = [
-            tuple(g) if 0 < len(g) <= fanout else () for g in self.goto
-        ]
-        self._rescue[0] = ()
+        # Built once per compiled catalog and fan-out limit, not per decode.
+        tables = compiled.__dict__.setdefault("_rescue_tables", {})
+        rescue = tables.get(fanout)
+        if rescue is None:
+            rescue = [tuple(g) if 0 < len(g) <= fanout else () for g in self.goto]
+            rescue[0] = ()
+            tables[fanout] = rescue
+        self._rescue: list[tuple[int, ...]] = rescue
         # A pruned token is rescued only if its largest possible boost brings it back
         # within the pruning threshold.
         self.rescue_margin = options.prune_threshold - self.base - self.cap
