@@ -30,7 +30,8 @@ class Acoustics:
     """Model outputs for one utterance.
 
     log_probs: (T', V) float32 natural-log subword CTC posteriors.
-    phone_log_probs: {block: (T', P) float32} from the intermediate phone heads.
+    phone_log_probs: {block: (T' * phone_upsample, P) float32} from the intermediate phone
+        heads (their frame shift is frame_shift_s / phone_upsample).
     frame_shift_s: seconds per output frame. duration: seconds of audio.
     """
 
@@ -104,13 +105,14 @@ class Recognizer:
             feats = self.fbank(batch)
             flen = torch.tensor([num_frames(n) for n in lens], device=self.device)
             out = self.model(feats, flen)
+            up = self.model.cfg.phone_upsample
             res = []
             for i, w in enumerate(waves):
                 n = int(out.out_lengths[i])
                 res.append(
                     Acoustics(
                         out.log_probs[i, :n].float().cpu().numpy(),
-                        {k: v[i, :n].float().cpu().numpy() for k, v in out.phone_log_probs.items()},
+                        {k: v[i, : n * up].float().cpu().numpy() for k, v in out.phone_log_probs.items()},
                         self.frame_shift_s,
                         len(w) / 16000,
                     )
@@ -136,8 +138,9 @@ class Recognizer:
             t1 = len(p.log_probs) if i == len(parts) - 1 else len(p.log_probs) - int(round(half / fs))
             # keep the frames nearest each chunk's centre; the overlap halves meet midway
             lps.append(p.log_probs[t0:t1])
+            up = self.model.cfg.phone_upsample
             for k in phones:
-                phones[k].append(p.phone_log_probs[k][t0:t1])
+                phones[k].append(p.phone_log_probs[k][t0 * up : t1 * up])
         return Acoustics(
             np.concatenate(lps), {k: np.concatenate(v) for k, v in phones.items()}, fs, len(wave) / 16000
         )

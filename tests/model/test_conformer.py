@@ -18,7 +18,8 @@ def test_shapes_and_outputs():
     assert out.log_probs.shape == (3, 13, 30)
     assert out.out_lengths.tolist() == [13, 8, 2]
     assert set(out.phone_log_probs) == {1, 2}
-    assert out.phone_log_probs[1].shape == (3, 13, 40)
+    # phone heads run at twice the encoder frame rate (phone_upsample=2)
+    assert out.phone_log_probs[1].shape == (3, 26, 40)
     assert set(out.hidden) == {1, 2, 3} and out.hidden[3].shape == (3, 13, 32)
     assert torch.equal(out.encoder_out, out.hidden[3])
     assert torch.allclose(out.log_probs.exp().sum(-1), torch.ones(3, 13), atol=1e-5)
@@ -31,7 +32,7 @@ def test_padding_does_not_change_valid_outputs():
     alone = m(x[1:, :77], torch.tensor([77]))
     n = int(alone.out_lengths[0])
     assert torch.allclose(out.log_probs[1, :n], alone.log_probs[0], atol=1e-4)
-    assert torch.allclose(out.phone_log_probs[2][1, :n], alone.phone_log_probs[2][0], atol=1e-4)
+    assert torch.allclose(out.phone_log_probs[2][1, : 2 * n], alone.phone_log_probs[2][0], atol=1e-4)
 
 
 def test_batch_of_one_and_short_input():

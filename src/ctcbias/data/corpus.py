@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ctcbias.data.manifest import Utterance, write_manifest
 from ctcbias.data.pools import load_pools
-from ctcbias.data.sentences import build_training_text, check_no_leak, make_guard
-from ctcbias.data.synth import plan_jobs, run_jobs
+from ctcbias.data.sentences import TextItem, build_training_text, check_no_leak, make_guard
+from ctcbias.data.synth import SynthJob, plan_jobs, run_jobs
 from ctcbias.data.voices import HELDOUT_SPEAKERS, TRAIN_VOICES, voice_by_id
 from ctcbias.errors import DataError
 from ctcbias.paths import shared_data
@@ -30,17 +30,16 @@ def voice_weights() -> list[float]:
     return [ENGINE_SHARE[v.engine] / per_engine[v.engine] for v in TRAIN_VOICES]
 
 
-def build_synth_corpus(
-    out_dir: Path,
+def plan_synth_corpus(
     *,
     n_earnings: int = 7000,
     n_carriers: int = 5000,
     n_fortunes: int = 2500,
     seed: int = 0,
-    workers: int | None = None,
     limit: int | None = None,
-) -> dict:
-    """Synthesize the training corpus into ``out_dir`` (train.jsonl, dev.jsonl, text)."""
+) -> tuple[list[SynthJob], list[SynthJob], list[TextItem], dict[str, int]]:
+    """The corpus plan (deterministic for the arguments): train jobs, dev jobs, the train
+    sentences and what the leak guard dropped."""
     pools = load_pools()
     guard = make_guard(pools)
     items, dropped = build_training_text(
@@ -59,12 +58,29 @@ def build_synth_corpus(
     dev_jobs = plan_jobs(dev_items, TRAIN_VOICES, prefix="sdv", split="dev", seed=seed + 1, weights=weights)
     for j in train_jobs + dev_jobs:
         assert voice_by_id(j.voice_id).speaker not in HELDOUT_SPEAKERS
+    return train_jobs, dev_jobs, train_items, dropped
+
+
+def build_synth_corpus(
+    out_dir: Path,
+    *,
+    n_earnings: int = 7000,
+    n_carriers: int = 5000,
+    n_fortunes: int = 2500,
+    seed: int = 0,
+    workers: int | None = None,
+    limit: int | None = None,
+) -> dict:
+    """Synthesize the training corpus into ``out_dir`` (train.jsonl, dev.jsonl, text)."""
+    train_jobs, dev_jobs, train_items, dropped = plan_synth_corpus(
+        n_earnings=n_earnings, n_carriers=n_carriers, n_fortunes=n_fortunes, seed=seed, limit=limit
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(out_dir / "train_text.txt") as fh:
         for i in train_items:
             fh.write(i.text + "\n")
-    train = run_jobs(train_jobs, out_dir, "train.jsonl", workers=workers)
     dev = run_jobs(dev_jobs, out_dir, "dev.jsonl", workers=workers)
+    train = run_jobs(train_jobs, out_dir, "train.jsonl", workers=workers)
     stats = {
         "train": _stats(train),
         "dev": _stats(dev),

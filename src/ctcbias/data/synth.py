@@ -134,7 +134,22 @@ def run_jobs(
                 failures.append(f"{uid}: {err}")
             else:
                 durations[uid] = dur
-    utts = [
+    utts = _utterances(jobs, durations)
+    write_manifest(out_dir / manifest_name, utts)
+    hours = sum(u.duration for u in utts) / 3600
+    log.info(
+        "%s: %d utterances, %.2f h, %d voices, %d failed, %.0f s",
+        manifest_name, len(utts), hours, len({u.speaker for u in utts}), len(failures), time.time() - t0,
+    )
+    for f in failures[:10]:
+        log.warning("synthesis failed: %s", f)
+    if failures and len(failures) > 0.05 * len(jobs):
+        raise DataError(f"{len(failures)} of {len(jobs)} syntheses failed; first: {failures[0]}")
+    return utts
+
+
+def _utterances(jobs: Sequence[SynthJob], durations: dict[str, float]) -> list[Utterance]:
+    return [
         Utterance(
             id=j.id,
             audio=_audio_rel(j),
@@ -148,17 +163,21 @@ def run_jobs(
         for j in jobs
         if j.id in durations
     ]
-    write_manifest(out_dir / manifest_name, utts)
-    hours = sum(u.duration for u in utts) / 3600
-    log.info(
-        "%s: %d utterances, %.2f h, %d voices, %d failed, %.0f s",
-        manifest_name, len(utts), hours, len({u.speaker for u in utts}), len(failures), time.time() - t0,
-    )
-    for f in failures[:10]:
-        log.warning("synthesis failed: %s", f)
-    if failures and len(failures) > 0.05 * len(jobs):
-        raise DataError(f"{len(failures)} of {len(jobs)} syntheses failed; first: {failures[0]}")
-    return utts
+
+
+def existing_utterances(jobs: Sequence[SynthJob], out_dir: Path) -> list[Utterance]:
+    """The utterances of ``jobs`` whose audio is already on disk (a partial corpus)."""
+    import soundfile as sf
+
+    durations = {}
+    for j in jobs:
+        path = out_dir / _audio_rel(j)
+        if path.is_file():
+            try:
+                durations[j.id] = sf.info(str(path)).duration
+            except RuntimeError:
+                continue
+    return _utterances(jobs, durations)
 
 
 def _extra_fields(extra_json: str) -> dict:

@@ -41,6 +41,10 @@ class ModelConfig:
     """Phone CTC head size: blank + 39 ARPAbet phones."""
     phone_layers: tuple[int, ...] = (4, 8)
     """1-based block indexes after which an intermediate phone CTC head reads the hidden state."""
+    phone_upsample: int = 2
+    """Phone frames per encoder frame: each phone head emits this many frames per encoder
+    frame (80 ms / 2 = 40 ms), since speech runs at 12-15 phones/s and CTC needs at least
+    one frame per phone (plus one between repeats)."""
     adapter_layers: tuple[int, ...] = ()
     """1-based block indexes whose outputs the contextual adapter reads (placeholder)."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -75,6 +79,8 @@ class ModelConfig:
             raise bad("subsampling", "1, 2, 4 or 8 (stride-2 conv2d layers)")
         if self.subsampling_channels < 1:
             raise bad("subsampling_channels", ">= 1")
+        if self.phone_upsample < 1:
+            raise bad("phone_upsample", ">= 1")
         if self.phone_vocab_size < 2:
             raise bad("phone_vocab_size", ">= 2")
         for name in ("phone_layers", "adapter_layers"):

@@ -25,7 +25,8 @@ class ModelOutput(NamedTuple):
 
     log_probs: (B, T', V) float32, natural log, subword CTC posteriors (blank = 0).
     out_lengths: (B,) long, valid frames of each row of ``log_probs``.
-    phone_log_probs: {block (1-based): (B, T', P) float32 natural log} for each phone head.
+    phone_log_probs: {block (1-based): (B, T' * phone_upsample, P) float32 natural log} for
+        each phone head (valid frames: out_lengths * phone_upsample).
     hidden: {block (1-based): (B, T', D)} output of every Conformer block.
     encoder_out: (B, T', D) the last block's output (= hidden[n_layers]).
     """
@@ -201,7 +202,10 @@ class ConformerCTC(nn.Module):
         self.blocks = nn.ModuleList(ConformerBlock(cfg) for _ in range(cfg.n_layers))
         self.ctc = CTCHead(cfg.d_model, cfg.vocab_size, cfg.dropout)
         self.phone_heads = nn.ModuleDict(
-            {str(layer): CTCHead(cfg.d_model, cfg.phone_vocab_size) for layer in cfg.phone_layers}
+            {
+                str(layer): CTCHead(cfg.d_model, cfg.phone_vocab_size, upsample=cfg.phone_upsample)
+                for layer in cfg.phone_layers
+            }
         )
 
     def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:

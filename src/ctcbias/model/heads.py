@@ -8,15 +8,25 @@ from torch import nn
 
 
 class CTCHead(nn.Module):
-    """(B, T, D) hidden -> (B, T, V) natural-log CTC posteriors, blank at id 0."""
+    """(B, T, D) hidden -> (B, T * upsample, V) natural-log CTC posteriors, blank at id 0.
 
-    def __init__(self, d_model: int, vocab_size: int, dropout: float = 0.0) -> None:
+    With ``upsample`` k > 1 each encoder frame emits k output frames (one projection to
+    k * V, reshaped), so a head can run at a finer frame rate than the encoder.
+    """
+
+    def __init__(self, d_model: int, vocab_size: int, dropout: float = 0.0, upsample: int = 1) -> None:
         super().__init__()
         self.dropout = nn.Dropout(dropout)
-        self.proj = nn.Linear(d_model, vocab_size)
+        self.upsample = upsample
+        self.vocab_size = vocab_size
+        self.proj = nn.Linear(d_model, vocab_size * upsample)
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        return self.proj(self.dropout(hidden))
+        out = self.proj(self.dropout(hidden))
+        if self.upsample > 1:
+            b, t, _ = out.shape
+            out = out.reshape(b, t * self.upsample, self.vocab_size)
+        return out
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         # log-softmax in float32 even under bf16 autocast: CTC needs the precision

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 from ctcbias.data.manifest import Utterance, read_manifest
 from ctcbias.errors import DataError, ModelError
-from ctcbias.model.checkpoint import read_checkpoint, save_checkpoint
+from ctcbias.model.checkpoint import read_checkpoint, save_checkpoint, unwrap
 from ctcbias.model.config import ModelConfig
 from ctcbias.model.conformer import ConformerCTC
 from ctcbias.train import batching
@@ -753,8 +753,9 @@ class Trainer:
         n_phone_bad = torch.zeros((), device=dev, dtype=torch.long)
         if opts.phone_weight > 0 and out.phone_log_probs:
             pmin = torch.tensor([ds.phone_min_frames[i] for i in idx], device=dev)
+            plens = olens * unwrap(self.model).cfg.phone_upsample
             pok = (
-                (olens >= pmin)
+                (plens >= pmin)
                 & ok
                 & torch.tensor(
                     [len(ds.phones[i]) > 0 or len(ds.tokens[i]) == 0 for i in idx], device=dev
@@ -767,7 +768,7 @@ class Trainer:
                 pu = F.ctc_loss(
                     lp.transpose(0, 1),
                     ph,
-                    olens,
+                    plens,
                     plen,
                     blank=0,
                     reduction="none",
