@@ -15,6 +15,10 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,serve,onnx]'
+	# peers and fast LM queries: kenlm compiles in ~2.5 min; pyctcdecode 0.5.0 pins numpy<2
+	# but works with numpy 2, so it goes in without its pins
+	$(BIN)/pip install -q kenlm
+	$(BIN)/pip install -q --no-deps pyctcdecode==0.5.0 pygtrie sortedcontainers
 	touch $@
 
 # Debian TTS engines: needed to build corpora and by the tests that synthesize speech.
@@ -33,7 +37,10 @@ $(VENV)/.tts-installed: | $(VENV)/.installed
 	touch $@
 
 demo: setup
-	$(BIN)/python examples/demo.py
+	@echo "== plain transcription (greedy, no entity list) =="
+	$(BIN)/ctcbias transcribe --greedy examples/*.ogg
+	@echo "== with examples/entities.txt =="
+	$(BIN)/ctcbias transcribe --entities examples/entities.txt --json examples/*.ogg
 
 test: setup
 	$(BIN)/python -m pytest -q

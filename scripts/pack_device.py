@@ -5,7 +5,8 @@ Re-encodes audio as low-bitrate wideband Opus (about 13 kbps), keeps all real
 speechocean762 train audio first, then adds synthetic utterances in a seeded random order
 until the size budget is reached. Writes manifests with relative paths under OUT.
 
-    python scripts/pack_device.py --synth data/corpus/train.jsonl --real data/speechocean/train.jsonl \
+    python scripts/pack_device.py --synth data/corpus/train.jsonl \
+        --real data/speechocean/train.jsonl \
         --dev data/corpus/dev.jsonl --out .carry/pack --budget-mb 54
 """
 
@@ -43,7 +44,9 @@ def _encode(args: tuple[str, str]) -> tuple[str, bytes | None]:
         return uid, None
 
 
-def pack(manifests: list[tuple[str, Path]], out: Path, budget: int, seed: int, workers: int) -> dict:
+def pack(
+    manifests: list[tuple[str, Path]], out: Path, budget: int, seed: int, workers: int
+) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / "audio").mkdir(exist_ok=True)
     used = 0
@@ -69,7 +72,10 @@ def pack(manifests: list[tuple[str, Path]], out: Path, budget: int, seed: int, w
                 kept.append(Utterance(**{**u.to_dict(), "audio": rel}))
             pool.terminate()
         write_manifest(out / f"{name}.jsonl", kept)
-        stats[name] = {"utterances": len(kept), "hours": round(sum(u.duration for u in kept) / 3600, 3)}
+        stats[name] = {
+            "utterances": len(kept),
+            "hours": round(sum(u.duration for u in kept) / 3600, 3),
+        }
         print(name, stats[name], f"{used / 2**20:.1f} MiB so far")
     stats["mib"] = round(used / 2**20, 2)
     (out / "stats.json").write_text(json.dumps(stats, indent=2))

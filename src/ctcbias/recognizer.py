@@ -1,9 +1,9 @@
 """``Recognizer``: the shipped (or any saved) model + decoders behind one small API.
 
-    rec = Recognizer.from_pretrained()
-    catalog = rec.compile_catalog(["Pertzye", "Zelenskyy"])
-    result = rec.transcribe("call.wav", catalog=catalog)
-    result.text, result.words, result.entities
+rec = Recognizer.from_pretrained()
+catalog = rec.compile_catalog(["Pertzye", "Zelenskyy"])
+result = rec.transcribe("call.wav", catalog=catalog)
+result.text, result.words, result.entities
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ def default_model_path() -> Path:
 class Recognizer:
     """A CTC model with its tokenizer, feature front end and decoders."""
 
-    def __init__(self, model: Any, tokenizer: Any, meta: dict[str, Any] | None = None, device: str = "cpu"):
+    def __init__(
+        self, model: Any, tokenizer: Any, meta: dict[str, Any] | None = None, device: str = "cpu"
+    ):
         from ctcbias.audio import Fbank
 
         self.model = model.eval()
@@ -67,7 +69,11 @@ class Recognizer:
         if not path.is_file():
             raise ModelError(
                 f"model {path}: no such file"
-                + (" (the shipped default model is missing from this install)" if path == default_model_path() else "")
+                + (
+                    " (the shipped default model is missing from this install)"
+                    if path == default_model_path()
+                    else ""
+                )
             )
         model, tokenizer, meta = load_model(path, device)
         if tokenizer is None:
@@ -84,7 +90,9 @@ class Recognizer:
 
         if isinstance(audio, np.ndarray):
             if audio.ndim != 1:
-                raise ModelError(f"audio array must be 1-D float 16 kHz mono, got shape {audio.shape}")
+                raise ModelError(
+                    f"audio array must be 1-D float 16 kHz mono, got shape {audio.shape}"
+                )
             return audio.astype(np.float32, copy=False)
         return load_audio(audio)
 
@@ -112,7 +120,10 @@ class Recognizer:
                 res.append(
                     Acoustics(
                         out.log_probs[i, :n].float().cpu().numpy(),
-                        {k: v[i, : n * up].float().cpu().numpy() for k, v in out.phone_log_probs.items()},
+                        {
+                            k: v[i, : n * up].float().cpu().numpy()
+                            for k, v in out.phone_log_probs.items()
+                        },
                         self.frame_shift_s,
                         len(w) / 16000,
                     )
@@ -133,16 +144,23 @@ class Recognizer:
             parts.extend(self.acoustics_batch([wave[s : s + chunk]]))
         lps, phones = [], {k: [] for k in parts[0].phone_log_probs}
         fs = self.frame_shift_s
-        for i, (s, p) in enumerate(zip(starts, parts, strict=True)):
+        for i, p in enumerate(parts):
             t0 = 0 if i == 0 else int(round(half / fs))
-            t1 = len(p.log_probs) if i == len(parts) - 1 else len(p.log_probs) - int(round(half / fs))
+            t1 = (
+                len(p.log_probs)
+                if i == len(parts) - 1
+                else len(p.log_probs) - int(round(half / fs))
+            )
             # keep the frames nearest each chunk's centre; the overlap halves meet midway
             lps.append(p.log_probs[t0:t1])
             up = self.model.cfg.phone_upsample
             for k in phones:
                 phones[k].append(p.phone_log_probs[k][t0 * up : t1 * up])
         return Acoustics(
-            np.concatenate(lps), {k: np.concatenate(v) for k, v in phones.items()}, fs, len(wave) / 16000
+            np.concatenate(lps),
+            {k: np.concatenate(v) for k, v in phones.items()},
+            fs,
+            len(wave) / 16000,
         )
 
     # -- decoding --------------------------------------------------------------------
@@ -159,7 +177,14 @@ class Recognizer:
         cat.compile(self.tokenizer)
         return cat
 
-    def decode(self, ac: Acoustics, catalog: Any = None, options: Any = None, lm: Any = None, greedy: bool = False):
+    def decode(
+        self,
+        ac: Acoustics,
+        catalog: Any = None,
+        options: Any = None,
+        lm: Any = None,
+        greedy: bool = False,
+    ):
         """Decode model outputs: greedy best path, or the (biased) beam search."""
         from dataclasses import replace
 
@@ -173,7 +198,12 @@ class Recognizer:
         return decode_logits(ac.log_probs, self.vocab, catalog, options, lm)
 
     def transcribe(
-        self, audio: AudioInput, catalog: Any = None, options: Any = None, lm: Any = None, greedy: bool = False
+        self,
+        audio: AudioInput,
+        catalog: Any = None,
+        options: Any = None,
+        lm: Any = None,
+        greedy: bool = False,
     ):
         """Transcribe one input -> ``ctcbias.decode.Transcript`` (text, words, entities)."""
         return self.decode(self.acoustics(audio), catalog, options, lm, greedy)

@@ -117,7 +117,11 @@ def test_voices_keep_speakers_apart():
 
 def _built_training_manifests() -> list[Path]:
     root = data_root()
-    cands = [root / "corpus" / "train.jsonl", root / "corpus" / "dev.jsonl", root / "speechocean" / "train.jsonl"]
+    cands = [
+        root / "corpus" / "train.jsonl",
+        root / "corpus" / "dev.jsonl",
+        root / "speechocean" / "train.jsonl",
+    ]
     return [p for p in cands if p.is_file()]
 
 

@@ -32,7 +32,9 @@ def test_padding_does_not_change_valid_outputs():
     alone = m(x[1:, :77], torch.tensor([77]))
     n = int(alone.out_lengths[0])
     assert torch.allclose(out.log_probs[1, :n], alone.log_probs[0], atol=1e-4)
-    assert torch.allclose(out.phone_log_probs[2][1, : 2 * n], alone.phone_log_probs[2][0], atol=1e-4)
+    assert torch.allclose(
+        out.phone_log_probs[2][1, : 2 * n], alone.phone_log_probs[2][0], atol=1e-4
+    )
 
 
 def test_batch_of_one_and_short_input():

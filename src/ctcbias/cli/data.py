@@ -14,24 +14,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
 
     s = dsub.add_parser("synth", help="synthesize the training corpus with the offline TTS voices")
-    s.add_argument("--out", type=Path, default=None, help="output folder (default DATA_ROOT/corpus)")
+    s.add_argument(
+        "--out", type=Path, default=None, help="output folder (default DATA_ROOT/corpus)"
+    )
     s.add_argument("--earnings", type=int, default=7000, help="Earnings-22 sentences")
     s.add_argument("--carriers", type=int, default=5000, help="carrier sentences with entities")
     s.add_argument("--fortunes", type=int, default=2500, help="fortune-file sentences")
-    s.add_argument("--limit", type=int, default=None, help="keep only the first N sentences (smoke runs)")
+    s.add_argument(
+        "--limit", type=int, default=None, help="keep only the first N sentences (smoke runs)"
+    )
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--workers", type=int, default=None, help="parallel processes (default: all cores)")
+    s.add_argument(
+        "--workers", type=int, default=None, help="parallel processes (default: all cores)"
+    )
     s.set_defaults(func=_synth)
 
     pr = dsub.add_parser("prepare", help="manifests for the real speechocean762 train/test splits")
-    pr.add_argument("--out", type=Path, default=None, help="output folder (default DATA_ROOT/speechocean)")
+    pr.add_argument(
+        "--out", type=Path, default=None, help="output folder (default DATA_ROOT/speechocean)"
+    )
     pr.set_defaults(func=_prepare)
 
     e = dsub.add_parser("evalsets", help="build the held-out evaluation sets")
-    e.add_argument("--sets", default="all", help="comma-separated: entity-tts,earnings-tts,librispeech-tts,speechocean-test")
+    e.add_argument(
+        "--sets",
+        default="all",
+        help="comma-separated: entity-tts,earnings-tts,librispeech-tts,speechocean-test",
+    )
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--workers", type=int, default=None)
-    e.add_argument("--scale", type=float, default=1.0, help="fraction of each set's size (smoke runs)")
+    e.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of each set's size (smoke runs)"
+    )
     e.set_defaults(func=_evalsets)
 
 

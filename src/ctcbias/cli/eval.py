@@ -13,15 +13,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from ctcbias.eval.runner import TECHNIQUES
 
     p = sub.add_parser("eval", help="transcribe an evaluation set and score it (prints JSON)")
-    p.add_argument("--set", required=True, dest="set_name", help="set name (entity-tts, ...) or a JSONL manifest path")
-    p.add_argument("--catalog-size", type=int, default=None, help="biasing list size N (100 or 1000)")
-    p.add_argument("--techniques", default="none", help=f"comma-separated, combined: {', '.join(TECHNIQUES)}")
+    p.add_argument(
+        "--set",
+        required=True,
+        dest="set_name",
+        help="set name (entity-tts, ...) or a JSONL manifest path",
+    )
+    p.add_argument(
+        "--catalog-size", type=int, default=None, help="biasing list size N (100 or 1000)"
+    )
+    p.add_argument(
+        "--techniques", default="none", help=f"comma-separated, combined: {', '.join(TECHNIQUES)}"
+    )
     p.add_argument("--limit", type=int, default=None, help="first K utterances only")
     p.add_argument("--model", default=None, help="checkpoint (default: the shipped model)")
-    p.add_argument("--lm", default=None, help="word LM, ARPA or KenLM binary (default: shipped/built LM)")
+    p.add_argument(
+        "--lm", default=None, help="word LM, ARPA or KenLM binary (default: shipped/built LM)"
+    )
     p.add_argument("--hotword-weight", type=float, default=10.0, help="pyctcdecode hotword weight")
     p.add_argument("--no-cache", action="store_true", help="recompute model outputs")
-    p.add_argument("--json", action="store_true", help="print only the JSON object (default prints it too)")
+    p.add_argument(
+        "--json", action="store_true", help="print only the JSON object (default prints it too)"
+    )
     p.add_argument("--out", default=None, help="also write the JSON object to this file")
     add_option_flags(p)
     p.set_defaults(func=_run)

@@ -69,6 +69,8 @@ def add_parser(subparsers) -> None:
     g.add_argument("--heads", type=int, help="attention heads (default 4)")
     g.add_argument("--ff-mult", type=int)
     g.add_argument("--conv-kernel", type=int)
+    g.add_argument("--subsampling", type=int, choices=(2, 4, 8), help="time reduction (default 8)")
+    g.add_argument("--phone-upsample", type=int, help="phone frames per encoder frame (default 2)")
     g.add_argument("--dropout", type=float)
     g.add_argument(
         "--phone-layers",
@@ -162,6 +164,8 @@ def run_base(args: argparse.Namespace) -> int:
         heads=args.heads,
         ff_mult=args.ff_mult,
         conv_kernel=args.conv_kernel,
+        subsampling=args.subsampling,
+        phone_upsample=args.phone_upsample,
         dropout=args.dropout,
         phone_layers=args.phone_layers,
         epochs=args.epochs,

@@ -10,14 +10,22 @@ from ctcbias.cli.decode import add_option_flags, options_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("transcribe", help="transcribe audio files, optionally biased to an entity list")
+    p = sub.add_parser(
+        "transcribe", help="transcribe audio files, optionally biased to an entity list"
+    )
     p.add_argument("audio", nargs="+", help="audio files (wav, flac, ogg/opus, mp3; any rate)")
-    p.add_argument("--entities", help="entity list: one per line, optional <TAB>weight, <TAB>alias|alias")
+    p.add_argument(
+        "--entities", help="entity list: one per line, optional <TAB>weight, <TAB>alias|alias"
+    )
     p.add_argument("--model", help="checkpoint (default: the shipped model)")
-    p.add_argument("--lm", help="word n-gram LM (ARPA or KenLM binary; default: the shipped LM if any)")
+    p.add_argument(
+        "--lm", help="word n-gram LM (ARPA or KenLM binary; default: the shipped LM if any)"
+    )
     p.add_argument("--no-lm", action="store_true", help="do not use the shipped LM")
     p.add_argument("--greedy", action="store_true", help="greedy best-path decoding (no catalog)")
-    p.add_argument("--json", action="store_true", help="one JSON object per file: audio, text, words, entities")
+    p.add_argument(
+        "--json", action="store_true", help="one JSON object per file: audio, text, words, entities"
+    )
     p.add_argument("--device", default="cpu")
     add_option_flags(p)
     p.set_defaults(func=_run)
@@ -48,15 +56,22 @@ def _run(args: argparse.Namespace) -> int:
     status = 0
     for path in args.audio:
         try:
-            result = rec.transcribe(path, catalog=catalog, options=options, lm=lm, greedy=args.greedy)
+            result = rec.transcribe(
+                path, catalog=catalog, options=options, lm=lm, greedy=args.greedy
+            )
         except CtcbiasError as exc:
             print(f"ctcbias: error: {exc}", file=sys.stderr)
             status = 2
             continue
         if args.json:
             d = result.to_dict()
-            out = {"audio": path, "text": d["text"], "words": d["words"], "entities": d["entities"],
-                   "duration": d["duration"]}
+            out = {
+                "audio": path,
+                "text": d["text"],
+                "words": d["words"],
+                "entities": d["entities"],
+                "duration": d["duration"],
+            }
             print(json.dumps(out, ensure_ascii=False))
         else:
             print(result.text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from dataclasses import asdict
 from pathlib import Path
 
 from ctcbias.data.manifest import Utterance, write_manifest
@@ -54,8 +55,12 @@ def plan_synth_corpus(
     n_dev = max(1, int(len(items) * DEV_FRACTION))
     dev_items, train_items = items[:n_dev], items[n_dev:]
     weights = voice_weights()
-    train_jobs = plan_jobs(train_items, TRAIN_VOICES, prefix="syn", split="train", seed=seed, weights=weights)
-    dev_jobs = plan_jobs(dev_items, TRAIN_VOICES, prefix="sdv", split="dev", seed=seed + 1, weights=weights)
+    train_jobs = plan_jobs(
+        train_items, TRAIN_VOICES, prefix="syn", split="train", seed=seed, weights=weights
+    )
+    dev_jobs = plan_jobs(
+        dev_items, TRAIN_VOICES, prefix="sdv", split="dev", seed=seed + 1, weights=weights
+    )
     for j in train_jobs + dev_jobs:
         assert voice_by_id(j.voice_id).speaker not in HELDOUT_SPEAKERS
     return train_jobs, dev_jobs, train_items, dropped
@@ -71,21 +76,55 @@ def build_synth_corpus(
     workers: int | None = None,
     limit: int | None = None,
 ) -> dict:
-    """Synthesize the training corpus into ``out_dir`` (train.jsonl, dev.jsonl, text)."""
-    train_jobs, dev_jobs, train_items, dropped = plan_synth_corpus(
-        n_earnings=n_earnings, n_carriers=n_carriers, n_fortunes=n_fortunes, seed=seed, limit=limit
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out_dir / "train_text.txt") as fh:
-        for i in train_items:
-            fh.write(i.text + "\n")
+    """Synthesize the training corpus into ``out_dir`` (train.jsonl, dev.jsonl, text).
+
+    The plan (sentence, voice and prosody of every utterance) is written to
+    ``plan.json`` before any audio; a rerun resumes from that file, so audio files and
+    transcripts stay paired even if the text sources or normalization change meanwhile.
+    """
+    plan_file = out_dir / "plan.json"
+    if plan_file.is_file():
+        plan = json.loads(plan_file.read_text(encoding="utf-8"))
+        train_jobs = [SynthJob(**{**j, "entities": tuple(j["entities"])}) for j in plan["train"]]
+        dev_jobs = [SynthJob(**{**j, "entities": tuple(j["entities"])}) for j in plan["dev"]]
+        dropped, sources = plan["dropped"], plan["sources"]
+        log.info(
+            "resuming the plan in %s (%d train, %d dev utterances)",
+            plan_file,
+            len(train_jobs),
+            len(dev_jobs),
+        )
+    else:
+        train_jobs, dev_jobs, train_items, dropped = plan_synth_corpus(
+            n_earnings=n_earnings,
+            n_carriers=n_carriers,
+            n_fortunes=n_fortunes,
+            seed=seed,
+            limit=limit,
+        )
+        sources = _count(i.source for i in train_items)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_write(plan_file) as fh:
+            json.dump(
+                {
+                    "train": [asdict(j) for j in train_jobs],
+                    "dev": [asdict(j) for j in dev_jobs],
+                    "dropped": dropped,
+                    "sources": sources,
+                    "seed": seed,
+                },
+                fh,
+            )
+        with atomic_write(out_dir / "train_text.txt") as fh:
+            for j in train_jobs:
+                fh.write(j.text + "\n")
     dev = run_jobs(dev_jobs, out_dir, "dev.jsonl", workers=workers)
     train = run_jobs(train_jobs, out_dir, "train.jsonl", workers=workers)
     stats = {
         "train": _stats(train),
         "dev": _stats(dev),
         "dropped_by_leak_guard": dropped,
-        "sources": _count(i.source for i in train_items),
+        "sources": sources,
         "seed": seed,
     }
     with atomic_write(out_dir / "stats.json") as fh:

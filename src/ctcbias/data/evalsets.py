@@ -52,7 +52,9 @@ def manifest_path(name: str) -> Path:
     return eval_dir(name) / "manifest.jsonl"
 
 
-def _bias_lists(true: Sequence[str], pool: Sequence[str], rng: random.Random) -> dict[str, list[str]]:
+def _bias_lists(
+    true: Sequence[str], pool: Sequence[str], rng: random.Random
+) -> dict[str, list[str]]:
     """For each N: the true entities plus N-k distractors sampled from ``pool``."""
     out: dict[str, list[str]] = {}
     true_norm = {normalize_text(t) for t in true}
@@ -80,7 +82,10 @@ def entity_items(n: int, seed: int) -> list[TextItem]:
     for k in range(n):
         item = fill_template(EVAL_TEMPLATES[k % len(EVAL_TEMPLATES)], pools, "heldout", rng)
         names = [e["text"] for e in item.entities]
-        extra = {"bias": _bias_lists(names, pool_all, rng), "rare": sorted({normalize_text(x) for x in names})}
+        extra = {
+            "bias": _bias_lists(names, pool_all, rng),
+            "rare": sorted({normalize_text(x) for x in names}),
+        }
         items.append(TextItem(item.text, "entity-tts", item.entities, extra))
     return items
 
@@ -118,7 +123,10 @@ def earnings_items(n: int, seed: int, root: Path | None = None) -> list[TextItem
     items = []
     for text, ents in candidates[:n]:
         names = [e["text"] for e in ents]
-        extra = {"bias": _bias_lists(names, distractors, rng), "rare": sorted({normalize_text(x) for x in names})}
+        extra = {
+            "bias": _bias_lists(names, distractors, rng),
+            "rare": sorted({normalize_text(x) for x in names}),
+        }
         items.append(TextItem(text, "earnings-tts", tuple(ents), extra))
     return items
 
@@ -147,7 +155,9 @@ def librispeech_items(n: int, seed: int, root: Path | None = None) -> list[TextI
     return items
 
 
-def _write_catalogs(out: Path, utts: list[Utterance], extra_lists: dict[str, list[str]] | None = None) -> None:
+def _write_catalogs(
+    out: Path, utts: list[Utterance], extra_lists: dict[str, list[str]] | None = None
+) -> None:
     """Set-level catalog files: the union of true entities, plus any official lists."""
     names = sorted({e["text"] for u in utts for e in u.entities})
     with atomic_write(out / "catalog_oracle.txt") as fh:
@@ -164,14 +174,20 @@ def _stats(utts: list[Utterance]) -> dict:
     return {
         "utterances": len(utts),
         "hours": round(sum(u.duration for u in utts) / 3600, 3),
-        "voices": sorted({u.speaker for u in utts}) if len({u.speaker for u in utts}) < 10 else len({u.speaker for u in utts}),
+        "voices": sorted({u.speaker for u in utts})
+        if len({u.speaker for u in utts}) < 10
+        else len({u.speaker for u in utts}),
         "vocabulary": len(vocab),
         "entities": sum(len(u.entities) for u in utts),
     }
 
 
 def build_evalsets(
-    names: Sequence[str] | None = None, *, seed: int = 0, workers: int | None = None, scale: float = 1.0
+    names: Sequence[str] | None = None,
+    *,
+    seed: int = 0,
+    workers: int | None = None,
+    scale: float = 1.0,
 ) -> dict:
     names = list(names or SETS)
     unknown = [n for n in names if n not in SETS]

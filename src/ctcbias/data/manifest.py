@@ -57,7 +57,9 @@ class Utterance:
                 rare=tuple(d.get("rare") or ()),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(f"{where}: bad manifest entry ({exc!r}); need id, audio, duration, text") from exc
+            raise DataError(
+                f"{where}: bad manifest entry ({exc!r}); need id, audio, duration, text"
+            ) from exc
 
 
 def read_manifest(path: str | Path) -> list[Utterance]:

@@ -100,7 +100,9 @@ class EntityPools:
         return frozenset(out)
 
     def sizes(self) -> dict[str, dict[str, int]]:
-        return {c: {"train": len(self.train[c]), "heldout": len(self.heldout[c])} for c in CATEGORIES}
+        return {
+            c: {"train": len(self.train[c]), "heldout": len(self.heldout[c])} for c in CATEGORIES
+        }
 
 
 def _split(names: Iterable[str], common: frozenset[str], seed: int) -> tuple[list[str], list[str]]:
@@ -129,11 +131,13 @@ def load_pools(root: Path | None = None, seed: int = DEFAULT_SEED) -> EntityPool
     raw["city"] = [x for x in raw["city"] if 1 <= len(normalize_text(x).split()) <= 3]
     raw["drug"] = [x for x in _read_lines(ent / "rx_drug_names.txt") if _ALPHA.match(x)]
     raw["medical"] = [
-        x for x in _read_lines(ent / "medical_terms.txt")
+        x
+        for x in _read_lines(ent / "medical_terms.txt")
         if x.isalpha() and x.islower() and 6 <= len(x) <= 18
     ]
     raw["disease"] = [
-        x for x in _read_lines(ent / "icd10_disease_names.txt")
+        x
+        for x in _read_lines(ent / "icd10_disease_names.txt")
         if _ALPHA.match(x) and 1 <= len(x.split()) <= 3 and "," not in x
     ]
     train: dict[str, tuple[str, ...]] = {}

@@ -140,9 +140,7 @@ def _pick(pools: EntityPools, half: str, cat: str, rng: random.Random) -> str:
     return rng.choice(names)
 
 
-def fill_template(
-    template: str, pools: EntityPools, half: str, rng: random.Random
-) -> TextItem:
+def fill_template(template: str, pools: EntityPools, half: str, rng: random.Random) -> TextItem:
     """Fill each ``{category}`` slot with an entity of ``half`` ("train" or "heldout")."""
     entities: list[dict[str, str]] = []
 

@@ -139,7 +139,12 @@ def run_jobs(
     hours = sum(u.duration for u in utts) / 3600
     log.info(
         "%s: %d utterances, %.2f h, %d voices, %d failed, %.0f s",
-        manifest_name, len(utts), hours, len({u.speaker for u in utts}), len(failures), time.time() - t0,
+        manifest_name,
+        len(utts),
+        hours,
+        len({u.speaker for u in utts}),
+        len(failures),
+        time.time() - t0,
     )
     for f in failures[:10]:
         log.warning("synthesis failed: %s", f)

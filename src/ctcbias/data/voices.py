@@ -20,8 +20,9 @@ from functools import cache
 
 import numpy as np
 
-SAMPLE_RATE = 16000  # ctcbias.audio.SAMPLE_RATE; kept local so synthesis needs no torch
 from ctcbias.errors import DataError
+
+SAMPLE_RATE = 16000  # ctcbias.audio.SAMPLE_RATE; kept local so synthesis needs no torch
 
 ESPEAK_ACCENTS = (
     "en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
@@ -117,7 +118,9 @@ def _run(cmd: list[str], what: str, stdin: bytes | None = None) -> bytes:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise DataError(f"{what}: {exc}") from exc
     if proc.returncode != 0:
-        raise DataError(f"{what}: exit {proc.returncode}: {proc.stderr.decode(errors='replace')[:300]}")
+        raise DataError(
+            f"{what}: exit {proc.returncode}: {proc.stderr.decode(errors='replace')[:300]}"
+        )
     return proc.stdout
 
 
@@ -141,8 +144,19 @@ def _with_tmp_wav(fn) -> tuple[np.ndarray, int]:
 
 def _flite(voice: Voice, text: str, p: Prosody) -> tuple[np.ndarray, int]:
     def go(path: str) -> None:
-        cmd = ["flite", "-voice", voice.name, "--setf", f"duration_stretch={1 / p.rate:.3f}",
-               "--setf", f"int_f0_target_mean={110 + 25 * p.pitch:.1f}", "-t", text, "-o", path]
+        cmd = [
+            "flite",
+            "-voice",
+            voice.name,
+            "--setf",
+            f"duration_stretch={1 / p.rate:.3f}",
+            "--setf",
+            f"int_f0_target_mean={110 + 25 * p.pitch:.1f}",
+            "-t",
+            text,
+            "-o",
+            path,
+        ]
         _run(cmd, f"flite {voice.name}")
 
     return _with_tmp_wav(go)
@@ -186,13 +200,23 @@ def _piper(voice: Voice, text: str, p: Prosody) -> tuple[np.ndarray, int]:
     chunks = list(model.synthesize(text, syn_config=cfg))
     if not chunks:
         raise DataError(f"piper {voice.name}: no audio for {text!r}")
-    return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32), chunks[0].sample_rate
+    return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32), chunks[
+        0
+    ].sample_rate
 
 
-_ENGINES = {"espeak": _espeak, "flite": _flite, "festival": _festival, "hibari": _hibari, "piper": _piper}
+_ENGINES = {
+    "espeak": _espeak,
+    "flite": _flite,
+    "festival": _festival,
+    "hibari": _hibari,
+    "piper": _piper,
+}
 
 
-def trim_silence(wave: np.ndarray, sr: int, keep_s: float = 0.15, floor_db: float = -45.0) -> np.ndarray:
+def trim_silence(
+    wave: np.ndarray, sr: int, keep_s: float = 0.15, floor_db: float = -45.0
+) -> np.ndarray:
     """Cut leading/trailing silence, keeping ``keep_s`` seconds around the speech."""
     if wave.size == 0:
         return wave

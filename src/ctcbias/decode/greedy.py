@@ -48,7 +48,14 @@ def greedy_transcript(log_probs: np.ndarray, vocab, *, frame_shift_s: float = 0.
         text = "".join(cur).strip()
         if text:
             conf = float(np.exp(np.mean(cur_lp)))
-            words.append(Word(text, round(first * frame_shift_s, 3), round((last + 1) * frame_shift_s, 3), round(conf, 4)))
+            words.append(
+                Word(
+                    text,
+                    round(first * frame_shift_s, 3),
+                    round((last + 1) * frame_shift_s, 3),
+                    round(conf, 4),
+                )
+            )
 
     prev = -1
     for t, tok in enumerate(best.tolist()):
@@ -71,4 +78,6 @@ def greedy_transcript(log_probs: np.ndarray, vocab, *, frame_shift_s: float = 0.
         flush()
     score = float(lp[np.arange(len(best)), best].sum()) if len(best) else 0.0
     text = " ".join(w.word for w in words)
-    return Transcript(text, tuple(words), (), score, score, 0.0, 0.0, round(lp.shape[0] * frame_shift_s, 3))
+    return Transcript(
+        text, tuple(words), (), score, score, 0.0, 0.0, round(lp.shape[0] * frame_shift_s, 3)
+    )

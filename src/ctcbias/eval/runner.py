@@ -47,7 +47,9 @@ def resolve_manifest(name_or_path: str) -> tuple[str, Path]:
             raise DataError(f"manifest {p}: no such file")
         return p.stem if p.name != "manifest.jsonl" else p.parent.name, p
     if name_or_path not in SETS:
-        raise DataError(f"--set {name_or_path!r}: not a manifest file nor a set name ({', '.join(SETS)})")
+        raise DataError(
+            f"--set {name_or_path!r}: not a manifest file nor a set name ({', '.join(SETS)})"
+        )
     path = manifest_path(name_or_path)
     if not path.is_file():
         raise DataError(
@@ -61,7 +63,9 @@ def parse_techniques(text: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
     bad = [t for t in names if t not in TECHNIQUES]
     if bad or not names:
-        raise DataError(f"--techniques: unknown {bad or text!r}; choose from {', '.join(TECHNIQUES)}")
+        raise DataError(
+            f"--techniques: unknown {bad or text!r}; choose from {', '.join(TECHNIQUES)}"
+        )
     if "none" in names and len(names) > 1:
         raise DataError("--techniques: 'none' (greedy, no catalog) cannot be combined with others")
     if "pyctcdecode" in names and len(names) > 1 and set(names) - {"pyctcdecode", "lm"}:
@@ -101,10 +105,17 @@ def _cache_path(model_path: Path, manifest: Path, limit: int | None) -> Path:
     h.update(f"{model_path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
     ms = manifest.stat()
     h.update(f"{manifest.resolve()}:{ms.st_size}:{ms.st_mtime_ns}:{limit}".encode())
-    return data_root() / "cache" / "acoustics" / f"{manifest.parent.name}-{manifest.stem}-{h.hexdigest()[:12]}.npz"
+    return (
+        data_root()
+        / "cache"
+        / "acoustics"
+        / f"{manifest.parent.name}-{manifest.stem}-{h.hexdigest()[:12]}.npz"
+    )
 
 
-def compute_acoustics(rec: Any, utts: list[Utterance], base: Path, batch_seconds: float = 120.0) -> tuple[list, float]:
+def compute_acoustics(
+    rec: Any, utts: list[Utterance], base: Path, batch_seconds: float = 120.0
+) -> tuple[list, float]:
     """Model outputs for every utterance (batched by length) and the seconds it took."""
     from tqdm import tqdm
 
@@ -166,10 +177,14 @@ def evaluate(
     if not utts:
         raise DataError(f"manifest {manifest}: no utterances")
     if setup.use_catalog and catalog_size is None:
-        raise DataError(f"--techniques {techniques}: needs --catalog-size (a biasing list per utterance)")
+        raise DataError(
+            f"--techniques {techniques}: needs --catalog-size (a biasing list per utterance)"
+        )
     if catalog_size is not None and any(str(catalog_size) not in u.bias for u in utts):
         missing = next(u.id for u in utts if str(catalog_size) not in u.bias)
-        raise DataError(f"manifest {manifest}: utterance {missing} has no bias list for N={catalog_size}")
+        raise DataError(
+            f"manifest {manifest}: utterance {missing} has no bias list for N={catalog_size}"
+        )
     mpath = Path(model_path) if model_path else default_model_path()
     rec = Recognizer.from_pretrained(mpath)
 
@@ -182,7 +197,11 @@ def evaluate(
         acoustics = [
             Acoustics(
                 data[f"lp{i}"].astype(np.float32),
-                {int(k.split("_")[1]): data[k].astype(np.float32) for k in data.files if k.startswith(f"ph{i}_")},
+                {
+                    int(k.split("_")[1]): data[k].astype(np.float32)
+                    for k in data.files
+                    if k.startswith(f"ph{i}_")
+                },
                 rec.frame_shift_s,
                 utts[i].duration,
             )
@@ -208,7 +227,9 @@ def evaluate(
     if setup.use_lm:
         lm_file = Path(lm_path) if lm_path else default_lm_path()
         if not lm_file.is_file():
-            raise DataError(f"LM {lm_file}: no such file (build one with `ctcbias lm build`, or pass --lm)")
+            raise DataError(
+                f"LM {lm_file}: no such file (build one with `ctcbias lm build`, or pass --lm)"
+            )
     peer = None
     if "pyctcdecode" in names:
         from ctcbias.decode.peers import PyctcdecodePeer
@@ -223,7 +244,9 @@ def evaluate(
     from tqdm import tqdm
 
     t0 = time.perf_counter()
-    for u, ac in tqdm(list(zip(utts, acoustics, strict=True)), desc="decode", unit="utt", leave=False):
+    for u, ac in tqdm(
+        list(zip(utts, acoustics, strict=True)), desc="decode", unit="utt", leave=False
+    ):
         blist = u.bias.get(str(catalog_size)) if catalog_size is not None else None
         catalog = blist if setup.use_catalog else None
         if peer is not None:

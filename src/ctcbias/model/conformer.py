@@ -220,7 +220,8 @@ class ConformerCTC(nn.Module):
     def encode(
         self, feats: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[dict[int, torch.Tensor], torch.Tensor, torch.Tensor]:
-        """feats (B, T, F), lengths (B,) -> ({block: (B, T', D)}, out_lengths (B,), mask (B, T'))."""
+        """feats (B, T, F), lengths (B,) ->
+        ({block: (B, T', D)}, out_lengths (B,), mask (B, T'))."""
         if feats.dim() != 3 or feats.shape[-1] != self.cfg.n_mels:
             raise ValueError(f"feats must be (B, T, {self.cfg.n_mels}), got {tuple(feats.shape)}")
         lengths = lengths.to(device=feats.device, dtype=torch.long)

@@ -14,7 +14,9 @@ class CTCHead(nn.Module):
     k * V, reshaped), so a head can run at a finer frame rate than the encoder.
     """
 
-    def __init__(self, d_model: int, vocab_size: int, dropout: float = 0.0, upsample: int = 1) -> None:
+    def __init__(
+        self, d_model: int, vocab_size: int, dropout: float = 0.0, upsample: int = 1
+    ) -> None:
         super().__init__()
         self.dropout = nn.Dropout(dropout)
         self.upsample = upsample

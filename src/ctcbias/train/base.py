@@ -70,6 +70,8 @@ class TrainOptions:
     heads: int | None = None
     ff_mult: int | None = None
     conv_kernel: int | None = None
+    subsampling: int | None = None
+    phone_upsample: int | None = None
     dropout: float | None = None
     phone_layers: tuple[int, ...] | None = None
     # schedule
@@ -427,11 +429,14 @@ class Trainer:
                 ff_mult=opts.ff_mult,
                 conv_kernel=opts.conv_kernel,
                 dropout=opts.dropout,
+                subsampling=opts.subsampling,
+                phone_upsample=opts.phone_upsample,
                 phone_layers=tuple(phone_layers),
             )
         if self.cfg.vocab_size != len(self.tokenizer.vocab):
             raise ModelError(
-                f"tokenizer has {len(self.tokenizer.vocab)} entries, model expects {self.cfg.vocab_size}"
+                f"tokenizer has {len(self.tokenizer.vocab)} entries, "
+                f"model expects {self.cfg.vocab_size}"
             )
 
         # ---- data: load audio (before any CUDA work) or cached features
@@ -593,7 +598,7 @@ class Trainer:
         return mean.float().cpu(), std.float().cpu()
 
     def _features(self, idx: Sequence[int], augment: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Features (B, T, F) float32 and frame lengths (B,) on the device for train rows ``idx``."""
+        """Features (B, T, F) float32 and frame lengths (B,) on the device for rows ``idx``."""
         ds = self.train_ds
         if ds.feats is not None:
             feats, lens = ds.feats.batch(idx)

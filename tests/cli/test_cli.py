@@ -1,0 +1,82 @@
+"""The command line: exit codes and messages on bad input, JSON on good input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run(*args: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ctcbias", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+
+
+def test_transcribe_json_and_bad_file(tmp_path):
+    bad = tmp_path / "empty.wav"
+    bad.write_bytes(b"")
+    proc = run("transcribe", "--greedy", "--json", str(EXAMPLES / "office.ogg"), str(bad))
+    assert proc.returncode == 2
+    assert "empty.wav" in proc.stderr
+    line = json.loads(proc.stdout.splitlines()[0])
+    assert line["audio"].endswith("office.ogg")
+    assert line["words"] and {"word", "start", "end", "confidence"} <= set(line["words"][0])
+
+
+def test_transcribe_with_malformed_entity_file(tmp_path):
+    ents = tmp_path / "names.txt"
+    ents.write_text("Pertzye\tnot-a-number\n")
+    proc = run("transcribe", "--entities", str(ents), str(EXAMPLES / "office.ogg"))
+    assert proc.returncode == 2
+    assert "names.txt" in proc.stderr and "line 1" in proc.stderr
+
+
+def test_eval_unknown_set_and_technique(tmp_path):
+    import os
+
+    env = {**os.environ, "CTCBIAS_DATA": str(tmp_path)}
+    proc = run("eval", "--set", "entity-tts", env=env)
+    assert proc.returncode == 2 and "ctcbias data evalsets" in proc.stderr
+    proc = run("eval", "--set", "entity-tts", "--techniques", "magic", env=env)
+    assert proc.returncode == 2 and "magic" in proc.stderr
+
+
+def test_eval_scores_a_manifest(tmp_path):
+    """`eval` on a manifest path: the example clips with their references."""
+    import os
+
+    from ctcbias.data.manifest import Utterance, write_manifest
+
+    utts = []
+    for n, line in enumerate((EXAMPLES / "transcripts.tsv").read_text().splitlines()):
+        name, voice, text = line.split("\t")
+        utts.append(Utterance(f"ex{n}", str(EXAMPLES / name), 4.0, text, voice, "test"))
+    manifest = tmp_path / "ex.jsonl"
+    write_manifest(manifest, utts)
+    env = {**os.environ, "CTCBIAS_DATA": str(tmp_path)}
+    proc = run("eval", "--set", str(manifest), "--techniques", "none", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout)
+    for key in (
+        "wer",
+        "u_wer",
+        "b_wer",
+        "entity_precision",
+        "entity_recall",
+        "entity_f1",
+        "utterances",
+        "audio_seconds",
+        "decode_seconds",
+        "config",
+    ):
+        assert key in res
+    assert res["utterances"] == 3 and 0 <= res["wer"] <= 1.5
+    assert res["config"]["techniques"] == ["none"]

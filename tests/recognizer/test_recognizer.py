@@ -1,0 +1,67 @@
+"""The shipped model on real (synthetic, held-out voice) audio: words, timings, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ctcbias.errors import AudioError
+from ctcbias.eval.metrics import word_errors
+from ctcbias.recognizer import Recognizer, default_model_path
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# Greedy WER of the shipped model on each example clip must stay below this. The clips are
+# spoken by held-out voices (festival kal, festival slt, piper joe) the model never heard.
+MAX_CLIP_WER = 0.75
+
+
+def _refs() -> dict[str, str]:
+    out = {}
+    for line in (EXAMPLES / "transcripts.tsv").read_text(encoding="utf-8").splitlines():
+        name, _voice, text = line.split("\t")
+        out[name] = text
+    return out
+
+
+@pytest.fixture(scope="module")
+def rec() -> Recognizer:
+    assert default_model_path().is_file(), "the default model must ship with the package"
+    return Recognizer.from_pretrained()
+
+
+def test_shipped_model_transcribes_example_clips(rec):
+    refs = _refs()
+    total = None
+    for name, ref in refs.items():
+        result = rec.transcribe(EXAMPLES / name, greedy=True)
+        stats = word_errors(ref, result.text)
+        total = stats if total is None else total + stats
+        assert result.words, name
+        starts = [w.start for w in result.words]
+        assert starts == sorted(starts)
+        assert all(0.0 <= w.confidence <= 1.0 for w in result.words)
+        assert result.words[-1].end <= result.duration + 0.1
+    assert total.wer <= MAX_CLIP_WER, f"WER {total.wer:.2f} on the example clips"
+
+
+def test_long_audio_is_chunked(rec):
+    from ctcbias.audio import load_audio
+
+    wave = load_audio(EXAMPLES / "office.ogg")
+    gap = np.zeros(8000, dtype=np.float32)
+    long = np.concatenate([np.concatenate([wave, gap])] * 14)  # ~ 50 s: two chunks
+    ac = rec.acoustics(long)
+    assert abs(ac.log_probs.shape[0] * ac.frame_shift_s - len(long) / 16000) < 0.2
+    result = rec.decode(ac, greedy=True)
+    assert result.words[-1].end > 35.0
+
+
+def test_bad_audio_names_the_file(rec, tmp_path):
+    bad = tmp_path / "notes.wav"
+    bad.write_text("this is not audio")
+    with pytest.raises(AudioError, match="notes.wav"):
+        rec.transcribe(bad)
+    with pytest.raises(AudioError, match="missing.ogg"):
+        rec.transcribe(tmp_path / "missing.ogg")
