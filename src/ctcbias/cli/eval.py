@@ -31,6 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--lm", default=None, help="word LM, ARPA or KenLM binary (default: shipped/built LM)"
     )
     p.add_argument("--hotword-weight", type=float, default=10.0, help="pyctcdecode hotword weight")
+    p.add_argument("--phones", action="store_true",
+                   help="also report the phone error rate of each intermediate phone head")
     p.add_argument("--no-cache", action="store_true", help="recompute model outputs")
     p.add_argument(
         "--json", action="store_true", help="print only the JSON object (default prints it too)"
@@ -65,6 +67,7 @@ def _run(args: argparse.Namespace) -> int:
         overrides=_overrides(args),
         use_cache=not args.no_cache,
         hotword_weight=args.hotword_weight,
+        phones=args.phones,
     )
     text = json.dumps(result, indent=None if args.json else 2)
     print(text)

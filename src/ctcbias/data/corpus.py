@@ -161,6 +161,8 @@ def prepare_speechocean(out_dir: Path, root: Path | None = None) -> dict:
     if not tsv.is_file():
         raise DataError(f"{tsv}: no such file (is ../shared/data present?)")
     splits: dict[str, list[Utterance]] = {"train": [], "test": []}
+    guard = make_guard(load_pools(root), root)
+    dropped: list[str] = []
     with tsv.open(encoding="utf-8") as fh:
         header = next(fh).rstrip("\n").split("\t")
         if header[:6] != ["utt_id", "audio", "duration_s", "speaker", "split", "text"]:
@@ -170,6 +172,9 @@ def prepare_speechocean(out_dir: Path, root: Path | None = None) -> dict:
             if len(cols) != 6:
                 raise DataError(f"{tsv}, line {n}: expected 6 columns, found {len(cols)}")
             uid, audio, dur, spk, split, text = cols
+            if split == "train" and not guard.allows(text):
+                dropped.append(f"{uid}: {text!r} ({guard.reason(text)})")
+                continue  # the leak guard applies to real training speech too
             splits[split].append(
                 Utterance(
                     id=f"so{uid}",
@@ -183,7 +188,8 @@ def prepare_speechocean(out_dir: Path, root: Path | None = None) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     for split, utts in splits.items():
         write_manifest(out_dir / f"{split}.jsonl", utts)
-    stats = {s: _stats(u) for s, u in splits.items()}
+    stats: dict = {s: _stats(u) for s, u in splits.items()}
+    stats["dropped_by_leak_guard"] = dropped
     with atomic_write(out_dir / "stats.json") as fh:
         json.dump(stats, fh, indent=2)
     return stats

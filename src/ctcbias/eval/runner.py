@@ -163,6 +163,7 @@ def evaluate(
     overrides: dict[str, Any] | None = None,
     use_cache: bool = True,
     hotword_weight: float = 10.0,
+    phones: bool = False,
 ) -> dict[str, Any]:
     """Score ``set_name`` (a set name or manifest path); returns the JSON-ready summary."""
     from ctcbias.eval.metrics import summarize
@@ -270,6 +271,8 @@ def evaluate(
         catalogs=bias if catalog_size is not None else None,
     )
     audio_s = sum(a.duration for a in acoustics)
+    if phones:
+        summary["phone_error_rates"] = phone_error_rates(refs, acoustics)
     return {
         **summary,
         "audio_seconds": round(audio_s, 2),
@@ -294,3 +297,19 @@ def default_lm_path() -> Path:
 
     shipped = DEFAULT_MODEL_DIR / "lm.arpa.gz"
     return shipped if shipped.is_file() else data_root() / "lm" / "lm.arpa"
+
+
+def phone_error_rates(refs: list[str], acoustics: list[Any]) -> dict[str, float]:
+    """Phone error rate of each intermediate phone head (greedy) against the reference
+    transcripts' pronunciations (lexicon + G2P)."""
+    from ctcbias.decode.greedy import greedy_ids
+    from ctcbias.eval.metrics import phone_error_rate
+    from ctcbias.text.lexicon import text_to_phones
+    from ctcbias.text.phones import PHONE_VOCAB
+
+    ref_phones = [text_to_phones(r) for r in refs]
+    out = {}
+    for layer in sorted(acoustics[0].phone_log_probs):
+        hyps = [[PHONE_VOCAB[i] for i in greedy_ids(a.phone_log_probs[layer])] for a in acoustics]
+        out[f"layer_{layer}"] = round(phone_error_rate(ref_phones, hyps), 4)
+    return out

@@ -59,7 +59,12 @@ def tokenizer_hash(tokenizer) -> str:
 
 
 def cache_path(out_dir: str | Path, manifest: str | Path, tokenizer) -> Path:
-    return Path(out_dir) / "targets" / f"{Path(manifest).stem}.{tokenizer_hash(tokenizer)}.jsonl"
+    """Per manifest and tokenizer; the manifest's absolute path is hashed in so that two
+    manifests with the same file name (corpus/train.jsonl, speechocean/train.jsonl) do
+    not share a cache."""
+    where = hashlib.sha1(str(Path(manifest).resolve()).encode()).hexdigest()[:6]
+    name = f"{Path(manifest).stem}.{where}.{tokenizer_hash(tokenizer)}.jsonl"
+    return Path(out_dir) / "targets" / name
 
 
 def read_targets(paths: Iterable[str | Path]) -> dict[str, Target]:
