@@ -126,6 +126,11 @@ def add_parser(subparsers) -> None:
         help="bf16 autocast (default: on for CUDA)",
     )
     g.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    g.add_argument(
+        "--init-from",
+        metavar="CKPT",
+        help="start from these weights (config and tokenizer too), fresh optimizer",
+    )
     g.add_argument("--seed", type=int, default=d.seed)
     g.add_argument("--log-every", type=int, default=d.log_every, help="steps")
     g.add_argument(
@@ -164,6 +169,7 @@ def run_base(args: argparse.Namespace) -> int:
         heads=args.heads,
         ff_mult=args.ff_mult,
         conv_kernel=args.conv_kernel,
+        init_from=args.init_from,
         subsampling=args.subsampling,
         phone_upsample=args.phone_upsample,
         dropout=args.dropout,

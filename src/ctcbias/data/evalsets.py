@@ -9,6 +9,8 @@
   Le et al. 2021 (N=1000 lists: the rare words plus distractors sampled from
   ``all_rare_words.txt``, as their larger lists are not available).
 - ``speechocean-test``: the real speechocean762 test split.
+- ``entity-dev``: a tuning set built like ``entity-tts`` (other sentences and entities),
+  for choosing decoder weights without touching the test sets.
 
 The TTS sets are spoken only by held-out voices (see ``ctcbias.data.voices``). Each
 utterance carries its reference entities, and ``bias[N]`` for N in {100, 1000}: the
@@ -36,9 +38,9 @@ from ctcbias.utils import atomic_write
 
 log = logging.getLogger(__name__)
 
-SETS = ("entity-tts", "earnings-tts", "librispeech-tts", "speechocean-test")
+SETS = ("entity-tts", "earnings-tts", "librispeech-tts", "speechocean-test", "entity-dev")
 CATALOG_SIZES = (100, 1000)
-SIZES = {"entity-tts": 600, "earnings-tts": 500, "librispeech-tts": 1000}
+SIZES = {"entity-tts": 600, "earnings-tts": 500, "librispeech-tts": 1000, "entity-dev": 200}
 EARNINGS_TYPES = frozenset({"ORG", "PERSON", "PRODUCT", "GPE"})
 _LEADING = re.compile(r"^(?:the|a|an|our|its|their)\s+", re.IGNORECASE)
 
@@ -210,11 +212,16 @@ def build_evalsets(
             n = max(1, int(SIZES[name] * scale))
             if name == "entity-tts":
                 items = entity_items(n, seed)
+            elif name == "entity-dev":
+                # tuning set (decoder weights, pyctcdecode's hotword weight): same held-out
+                # pools and voices as entity-tts, other sentences and entities
+                items = entity_items(n, seed + 1000)
             elif name == "earnings-tts":
                 items = earnings_items(n, seed)
             else:
                 items = librispeech_items(n, seed)
-            prefix = {"entity-tts": "ent", "earnings-tts": "ern", "librispeech-tts": "lib"}[name]
+            prefix = {"entity-tts": "ent", "earnings-tts": "ern", "librispeech-tts": "lib",
+                      "entity-dev": "edv"}[name]
             jobs = plan_jobs(items, HELDOUT_VOICES, prefix=prefix, split="test", seed=seed)
             utts = run_jobs(jobs, out, "manifest.jsonl", workers=workers)
             extra = None

@@ -98,6 +98,7 @@ class TrainOptions:
     bf16: bool | None = None
     """None = bf16 autocast on CUDA when supported."""
     resume: bool = False
+    init_from: str | None = None  # start from these weights (fresh optimizer and schedule)
     seed: int = 0
     log_every: int = 50
     eval_every: int = 1000
@@ -378,13 +379,21 @@ class Trainer:
                 log.info("resuming from %s (step %d)", last, self.resume_payload.get("step", 0))
             else:
                 log.warning("--resume: %s does not exist; starting a new run", last)
+        # weights (and config, tokenizer, feature stats) to start from: last.pt when resuming,
+        # else --init-from (e.g. the shipped model, to continue training in a new session)
+        self.init_payload = self.resume_payload
+        if self.init_payload is None and opts.init_from:
+            self.init_payload = read_checkpoint(opts.init_from)
+            log.info(
+                "initializing from %s (step %d)", opts.init_from, self.init_payload.get("step", 0)
+            )
 
         train_rows = _read_manifests(opts.train)
         dev_rows = _read_manifests([opts.dev]) if opts.dev else []
         if not train_rows:
             raise DataError(f"--train {opts.train}: no utterances")
         self.tokenizer = _load_tokenizer(
-            opts, [u.text for u, _, _ in train_rows], self.out, dist, self.resume_payload
+            opts, [u.text for u, _, _ in train_rows], self.out, dist, self.init_payload
         )
         groups: dict[str, list[Utterance]] = {}
         for u, _, m in train_rows + dev_rows:
@@ -416,8 +425,8 @@ class Trainer:
             )
 
         # ---- model config
-        if self.resume_payload is not None:
-            self.cfg = ModelConfig.from_dict(dict(self.resume_payload["config"]))
+        if self.init_payload is not None:
+            self.cfg = ModelConfig.from_dict(dict(self.init_payload["config"]))
         else:
             n_layers = opts.layers or ModelConfig.n_layers
             phone_layers = opts.phone_layers or ModelConfig.default_phone_layers(n_layers)
@@ -481,10 +490,10 @@ class Trainer:
 
         # ---- model, optimizer, schedule
         self.model = ConformerCTC(self.cfg)
-        if self.resume_payload is not None:
+        if self.init_payload is not None:
             state = {
                 k: (v.float() if v.is_floating_point() else v)
-                for k, v in self.resume_payload["state_dict"].items()
+                for k, v in self.init_payload["state_dict"].items()
             }
             self.model.load_state_dict(state)
         else:
@@ -538,7 +547,7 @@ class Trainer:
         }
         if self.resume_payload is not None:
             self._restore(self.resume_payload)
-            self.resume_payload = None  # free memory
+        self.resume_payload = self.init_payload = None  # free memory
         self.n_params = n_params
 
     def _workers(self) -> int:
