@@ -72,9 +72,8 @@ def main() -> None:
                     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
                     with open(a.out, "a", encoding="utf-8") as fh:
                         fh.write(json.dumps(res) + "\n")
-    print(
-        "\n| set | N | techniques | utts | WER | U-WER | B-WER | entity P | entity R | entity F1 | RTF |"
-    )
+    head = "set | N | techniques | utts | WER | U-WER | B-WER | ent P | ent R | ent F1 | RTF"
+    print(f"\n| {head} |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         c = r["config"]
@@ -84,7 +83,8 @@ def main() -> None:
 
         rtf = r["decode_seconds"] / max(r["audio_seconds"], 1e-9)
         print(
-            f"| {c['set']} | {c['catalog_size'] or '-'} | {'+'.join(c['techniques'])} | {r['utterances']} "
+            f"| {c['set']} | {c['catalog_size'] or '-'} | {'+'.join(c['techniques'])} "
+            f"| {r['utterances']} "
             f"| {f(r['wer'])} | {f(r['u_wer'])} | {f(r['b_wer'])} | {f(r['entity_precision'])} "
             f"| {f(r['entity_recall'])} | {f(r['entity_f1'])} | {rtf:.3f} |"
         )
