@@ -14,7 +14,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,serve,onnx]'
+	$(BIN)/pip install -q -e '.[dev,serve,onnx,tts]'
 	# peers and fast LM queries: kenlm compiles in ~2.5 min; pyctcdecode 0.5.0 pins numpy<2
 	# but works with numpy 2, so it goes in without its pins
 	$(BIN)/pip install -q kenlm
@@ -32,10 +32,6 @@ system-deps:
 
 setup: system-deps $(VENV)/.installed
 
-$(VENV)/.tts-installed: | $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[tts]'
-	touch $@
-
 demo: setup
 	@echo "== plain transcription (greedy, no entity list) =="
 	$(BIN)/ctcbias transcribe --greedy examples/*.ogg
@@ -50,12 +46,12 @@ test-fast: setup
 
 # Build the training corpus (about 19 h of synthetic speech; ~40 min on 2 cores) and the
 # evaluation sets. Resumable: rerun to continue.
-data: setup $(VENV)/.tts-installed
+data: setup
 	$(BIN)/ctcbias data synth
 	$(BIN)/ctcbias data prepare
 	$(BIN)/ctcbias data evalsets
 
-evalsets: setup $(VENV)/.tts-installed
+evalsets: setup
 	$(BIN)/ctcbias data evalsets
 
 lint: setup
