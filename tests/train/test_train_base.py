@@ -118,3 +118,30 @@ def test_tiny_model_overfits(data, tmp_path):
             lp = model(feats, torch.tensor([feats.shape[1]])).log_probs[0].numpy()
         hits += tok.decode(greedy_ids(lp)) == u.text
     assert hits >= 1
+
+
+def test_init_from_takes_weights_config_and_tokenizer(data, tmp_path):
+    import torch
+
+    first = tmp_path / "first"
+    train_base(opts(data, first, max_steps=2, export=str(tmp_path / "ship.pt")))
+    # d_model/layers flags are ignored: the config comes from the checkpoint, and with
+    # lr=0 the weights stay exactly those of the checkpoint
+    s = train_base(
+        opts(
+            data,
+            tmp_path / "second",
+            init_from=str(tmp_path / "ship.pt"),
+            d_model=48,
+            layers=3,
+            lr=0.0,
+            max_steps=1,
+            augment=False,
+        )
+    )
+    assert s["steps"] == 1  # a fresh schedule, not the first run's step count
+    src, _, _ = load_model(tmp_path / "ship.pt")
+    got, tok, _ = load_model(tmp_path / "second" / "last.pt")
+    assert got.cfg == src.cfg and tok is not None
+    for (name, a), (_, b) in zip(src.state_dict().items(), got.state_dict().items(), strict=True):
+        assert torch.allclose(a.float(), b.float(), atol=1e-3), name
