@@ -101,3 +101,26 @@ def test_lm_scores_are_natural_log(arpa):
     logp, _ = lm.score(lm.start(), "call")
     assert -20 < logp < 0
     assert np.isfinite(logp)
+
+
+def test_prefixes_of_lm_vocabulary(arpa):
+    from ctcbias.decode import KenLM
+
+    for lm in (ArpaLM(arpa), load_lm(arpa)):
+        assert {"c", "ca", "cat", "h", "hou", "house"} <= lm.prefixes
+        assert "xq" not in lm.prefixes and "<un" not in lm.prefixes
+    pytest.importorskip("kenlm")
+    assert "cat" in KenLM(arpa).prefixes
+
+
+def test_partial_word_penalty_keeps_words_apart(arpa):
+    """A weak word boundary between two LM words: without the partial-word penalty the
+    glued non-word 'catsat' avoids being scored by the LM until the end and wins."""
+    lm = ArpaLM(arpa)
+    lp = peaky("the cat sat", second="the catxsat", gap=0.3)
+    sep = CHARS.index("|")
+    lp[14, sep], lp[14, 0] = -1.5, -0.3  # the space frame after "cat": blank beats '|'
+    glued = beam_search(lp, CHARS, options=DecodeOptions.unbiased(oov_penalty=0.0), lm=lm)
+    apart = beam_search(lp, CHARS, options=DecodeOptions.unbiased(), lm=lm)
+    assert apart[0].text == "the cat sat"
+    assert glued[0].text != apart[0].text

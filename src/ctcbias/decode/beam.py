@@ -78,6 +78,21 @@ def resolve_catalog(catalog: CatalogInput, vocab: CtcVocab) -> CompiledCatalog |
     return compiled if len(compiled) else None
 
 
+def _catalog_words(compiled: CompiledCatalog) -> tuple[frozenset[str], frozenset[str]]:
+    """The catalog's words and their prefixes, computed once per compiled catalog."""
+    cached = getattr(compiled, "_ctcbias_words", None)
+    if cached is None:
+        from ctcbias.decode.lm import word_prefixes
+
+        words = frozenset(compiled.word_weights)
+        cached = (words, word_prefixes(words))
+        try:
+            object.__setattr__(compiled, "_ctcbias_words", cached)
+        except (AttributeError, TypeError):
+            pass  # not cacheable (slots): recomputed per decode
+    return cached
+
+
 class _Decoder:
     """State of one decode: the prefix tree and the per-node text scores."""
 
@@ -96,6 +111,14 @@ class _Decoder:
         if lm is not None and compiled is not None and options.unigram_boost is not None:
             lm = BoostedLM(lm, compiled.word_weights, options.unigram_boost)
         self.lm = lm
+        # out-of-vocabulary control: the LM's words plus the catalog's
+        self.known: frozenset[str] | None = None
+        self.prefixes: frozenset[str] | None = None
+        if lm is not None and options.oov_penalty and lm.words is not None:
+            self.known, self.prefixes = lm.words, lm.prefixes
+            if compiled is not None:
+                words, prefixes = _catalog_words(compiled)
+                self.known, self.prefixes = self.known | words, self.prefixes | prefixes
         self.booster = (
             AdaptiveBooster(compiled, vocab, options)
             if compiled is not None and options.adaptive_boost
@@ -116,6 +139,7 @@ class _Decoder:
         self.word: list[str] = [""]  # text of the unfinished last word
         self.lm_score: list[float] = [0.0]  # LM log-prob of the completed words
         self.n_words: list[int] = [0]
+        self.n_oov: list[int] = [0]  # completed words outside the known vocabulary
         self.lm_state: list[object] = [lm.start() if lm is not None else None]
         self.settled: list[float] = [0.0]  # boosting bonus settled for good
         self.bstate: list[BoostState] = [ROOT]
@@ -125,11 +149,18 @@ class _Decoder:
         self.unverified: set[int] = set()  # nodes whose confirmed match awaits verification
 
     # ------------------------------------------------------------------ prefix nodes
-    def _text_score(self, lm: float, words: int, settled: float, pending: float) -> float:
+    def _text_score(
+        self, lm: float, words: int, settled: float, pending: float, word: str = "", oov: int = 0
+    ) -> float:
         if self.lm is None:
             return settled + pending
         opts = self.options
-        return opts.lm_weight * lm + opts.word_insertion_bonus * words + settled + pending
+        score = opts.lm_weight * lm + opts.word_insertion_bonus * words + settled + pending
+        if self.prefixes is not None:
+            if word and word not in self.prefixes:
+                oov += 1  # the unfinished word can only end out of vocabulary
+            score += opts.oov_penalty * oov
+        return score
 
     def child(self, node: int, token: int, frame: int, token_lp: float, top_lp: float) -> int:
         """The node for prefix ``node`` + ``token``, created (with its text scores) on first
@@ -144,12 +175,15 @@ class _Decoder:
         piece = vocab.text[token]
         prev_word = self.word[node]
         lm_score, n_words, lm_state = self.lm_score[node], self.n_words[node], self.lm_state[node]
+        n_oov = self.n_oov[node]
         if breaks:
             # The token ends the previous word: score it with the LM.
             if prev_word and self.lm is not None:
                 logp, lm_state = self.lm.score(lm_state, prev_word)
                 lm_score += logp
                 n_words += 1
+                if self.known is not None and prev_word not in self.known:
+                    n_oov += 1
             word = piece if self.sp else ""
         else:
             word = prev_word + piece
@@ -176,31 +210,38 @@ class _Decoder:
         self.word.append(word)
         self.lm_score.append(lm_score)
         self.n_words.append(n_words)
+        self.n_oov.append(n_oov)
         self.lm_state.append(lm_state)
         self.settled.append(settled)
         self.bstate.append(bs)
         self.event.append(event)
-        self.text.append(self._text_score(lm_score, n_words, settled, bs.pending_sum))
+        self.text.append(
+            self._text_score(lm_score, n_words, settled, bs.pending_sum, word, n_oov)
+        )
         self.children[key] = new
         return new
 
     def finish(self, node: int) -> tuple[float, float, int, float, Confirmed | None]:
         """Close a prefix at the end of the utterance: ``(text score, lm, words, boost,
         last confirmed match)``, with the last word and ``</s>`` scored."""
-        lm_score, n_words = self.lm_score[node], self.n_words[node]
+        lm_score, n_words, n_oov = self.lm_score[node], self.n_words[node], self.n_oov[node]
         if self.lm is not None:
             state = self.lm_state[node]
-            if self.word[node]:
-                logp, state = self.lm.score(state, self.word[node])
+            word = self.word[node]
+            if word:
+                logp, state = self.lm.score(state, word)
                 lm_score += logp
                 n_words += 1
+                if self.known is not None and word not in self.known:
+                    n_oov += 1
             lm_score += self.lm.finish(state)
         settled = self.settled[node]
         event = None
         if self.booster is not None:
             delta, event = self.booster.finish(self.bstate[node], self.verify)
             settled += delta
-        return self._text_score(lm_score, n_words, settled, 0.0), lm_score, n_words, settled, event
+        text = self._text_score(lm_score, n_words, settled, 0.0, "", n_oov)
+        return text, lm_score, n_words, settled, event
 
     def path(self, node: int) -> list[int]:
         """Node ids from the first token to ``node``."""

@@ -54,6 +54,55 @@ class LanguageModel(ABC):
         """``log P(<unk> | state)``: the probability mass of any out-of-vocabulary word."""
         return self.score(state, "<unk>")[0]
 
+    def vocabulary(self) -> frozenset[str] | None:
+        """The LM's words, or None when unknown (then no out-of-vocabulary check is made)."""
+        return None
+
+    @property
+    def words(self) -> frozenset[str] | None:
+        """``vocabulary()``, computed once."""
+        cached = getattr(self, "_words", False)
+        if cached is False:
+            cached = self._words = self.vocabulary()
+        return cached
+
+    @property
+    def prefixes(self) -> frozenset[str] | None:
+        """Every prefix of every vocabulary word (computed once): the decoder penalizes an
+        unfinished word that is no such prefix (it can only end out of vocabulary)."""
+        cached = getattr(self, "_prefixes", False)
+        if cached is False:
+            vocab = self.words
+            cached = None if vocab is None else word_prefixes(vocab)
+            self._prefixes = cached
+        return cached
+
+
+def word_prefixes(words) -> frozenset[str]:
+    """Every non-empty prefix of every word in ``words``."""
+    return frozenset(w[:i] for w in words for i in range(1, len(w) + 1))
+
+
+def arpa_unigrams(path: Path) -> frozenset[str]:
+    """The words of an ARPA file's 1-gram section (``<s>``, ``</s>``, ``<unk>`` left out)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    words = set()
+    section = 0
+    with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+        for raw in handle:
+            line = raw.strip()
+            if line.startswith("\\"):
+                if line.endswith("-grams:"):
+                    section = int(line[1:].split("-")[0])
+                    if section > 1:
+                        break
+                continue
+            if section == 1 and line:
+                parts = line.split()
+                if len(parts) >= 2:
+                    words.add(parts[1])
+    return frozenset(words - {"<s>", "</s>", "<unk>"})
+
 
 class KenLM(LanguageModel):
     """An ARPA or KenLM-binary model queried through the ``kenlm`` module."""
@@ -86,6 +135,11 @@ class KenLM(LanguageModel):
 
     def __contains__(self, word: object) -> bool:
         return word in self.model
+
+    def vocabulary(self) -> frozenset[str] | None:
+        if self.path.name.endswith((".arpa", ".arpa.gz")):
+            return arpa_unigrams(self.path)
+        return None  # a KenLM binary does not list its words
 
 
 class ArpaLM(LanguageModel):
@@ -163,6 +217,9 @@ class ArpaLM(LanguageModel):
     def __contains__(self, word: object) -> bool:
         return (word,) in self.table
 
+    def vocabulary(self) -> frozenset[str] | None:
+        return frozenset(k[0] for k in self.table if len(k) == 1) - {"<s>", "</s>", "<unk>"}
+
 
 class BoostedLM(LanguageModel):
     """``base`` with catalog words scored as members of a BOOST class.
@@ -201,6 +258,14 @@ class BoostedLM(LanguageModel):
 
     def __contains__(self, word: object) -> bool:
         return word in self.base or word in self.boost_words
+
+    @property
+    def words(self) -> frozenset[str] | None:
+        return self.base.words
+
+    @property
+    def prefixes(self) -> frozenset[str] | None:
+        return self.base.prefixes
 
 
 def load_lm(path: str | Path, backend: str = "auto") -> LanguageModel:

@@ -30,6 +30,11 @@ class DecodeOptions:
     # External LM weight (alpha) and per-word insertion bonus (beta); used with an LM.
     lm_weight: float = 0.5
     word_insertion_bonus: float = 1.0
+    # With an LM that lists its words: added for every word outside the LM's (and the
+    # catalog's) vocabulary, and already while an unfinished word can no longer become a
+    # known word, so hypotheses cannot dodge the LM by gluing words together (<= 0; 0
+    # disables). Like pyctcdecode's unk_score_offset.
+    oov_penalty: float = -10.0
     # Unigram boosting: added to log P(<unk> | history) for a catalog word (the BOOST
     # class). None: no class boost (catalog words scored as the LM scores them).
     unigram_boost: float | None = 8.0
@@ -74,6 +79,8 @@ class DecodeOptions:
                 raise bad(name, "a number <= 0")
         if not 0.0 < self.blank_skip_threshold <= 1.0:
             raise bad("blank_skip_threshold", "a probability in (0, 1]")
+        if self.oov_penalty > 0:
+            raise bad("oov_penalty", "a number <= 0")
         if self.lm_weight < 0:
             raise bad("lm_weight", "a number >= 0")
         for name in ("adaptive_boost_base", "adaptive_boost_scale", "adaptive_boost_max"):
