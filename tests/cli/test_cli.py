@@ -36,7 +36,7 @@ def test_transcribe_with_malformed_entity_file(tmp_path):
     ents.write_text("Pertzye\tnot-a-number\n")
     proc = run("transcribe", "--entities", str(ents), str(EXAMPLES / "office.ogg"))
     assert proc.returncode == 2
-    assert "names.txt" in proc.stderr and "line 1" in proc.stderr
+    assert "names.txt:1" in proc.stderr and "not-a-number" in proc.stderr
 
 
 def test_eval_unknown_set_and_technique(tmp_path):
@@ -78,5 +78,5 @@ def test_eval_scores_a_manifest(tmp_path):
         "config",
     ):
         assert key in res
-    assert res["utterances"] == 3 and 0 <= res["wer"] <= 1.5
+    assert res["utterances"] == len(utts) and 0 <= res["wer"] <= 1.5
     assert res["config"]["techniques"] == ["none"]

@@ -169,8 +169,8 @@ def evaluate(
     from ctcbias.eval.metrics import summarize
     from ctcbias.recognizer import Recognizer, default_model_path
 
-    label, manifest = resolve_manifest(set_name)
     names = parse_techniques(techniques)
+    label, manifest = resolve_manifest(set_name)
     setup = make_setup(names, overrides)
     utts = read_manifest(manifest)
     if limit:
