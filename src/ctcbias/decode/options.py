@@ -37,24 +37,25 @@ class DecodeOptions:
     oov_penalty: float = -10.0
     # Unigram boosting: added to log P(<unk> | history) for a catalog word (the BOOST
     # class). None: no class boost (catalog words scored as the LM scores them).
-    unigram_boost: float | None = 8.0
+    unigram_boost: float | None = 5.0
     # Adaptive subword boosting (None/False disables it): each token that extends a
     # catalog match gets adaptive_boost_base plus adaptive_boost_scale times its gap (in
     # nats) to the frame's best token, the gap part capped at adaptive_boost_max.
     adaptive_boost: bool = True
-    adaptive_boost_base: float = 1.0
+    adaptive_boost_base: float = 0.5
     adaptive_boost_scale: float = 0.6
     adaptive_boost_max: float = 4.0
     # Pruned continuations are rescued only from trie states with at most this many
     # continuations (a lone word-start piece can have thousands), and only if their best
     # possible boost could lift them back within prune_threshold.
     rescue_max_fanout: int = 32
+    # (boosting defaults tuned on entity-dev with the shipped model, bench/tune.py)
     # Bonus kept when a match completes, on top of its token bonuses (plus entity weight).
     completion_bonus: float = 1.0
     # False-accept control: a completed entity keeps its bonus only if its forced-alignment
     # acoustic score is within this many nats *per entity token* of the best unbiased path
     # over the same frames. None disables the check.
-    false_accept_margin: float | None = 2.0
+    false_accept_margin: float | None = 0.5
     # Hypotheses returned.
     nbest: int = 1
     # Seconds per log-prob frame (our model: 0.08 = 10 ms hop x 8 subsampling).
