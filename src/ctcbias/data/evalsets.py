@@ -116,6 +116,7 @@ def earnings_items(n: int, seed: int, root: Path | None = None) -> list[TextItem
                 name = _LEADING.sub("", e["text"]).strip(" ,.")
                 if name and normalize_text(name):
                     ents.append({"text": name, "type": e["type"]})
+            ents = drop_nested(ents)
             if ents:
                 candidates.append((d["text"], ents))
     rng = random.Random(seed)
@@ -131,6 +132,19 @@ def earnings_items(n: int, seed: int, root: Path | None = None) -> list[TextItem
         }
         items.append(TextItem(text, "earnings-tts", tuple(ents), extra))
     return items
+
+
+def drop_nested(ents: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Entities minus those inside another one of the same sentence (Earnings-21 tags
+    nest: "Dentsply Sirona's" and "Sirona's"), and minus repeats."""
+    norms = [normalize_text(e["text"]) for e in ents]
+    out, seen = [], set()
+    for e, n in zip(ents, norms, strict=True):
+        inside = any(n != m and f" {n} " in f" {m} " for m in norms)
+        if not inside and n not in seen:
+            seen.add(n)
+            out.append(e)
+    return out
 
 
 def librispeech_items(n: int, seed: int, root: Path | None = None) -> list[TextItem]:
