@@ -76,8 +76,12 @@ def main() -> int:
     parser.add_argument("--sizes", default="0,100,1000,10000")
     parser.add_argument("--beam", type=int, default=16)
     parser.add_argument("--no-peer", action="store_true")
-    parser.add_argument("--peer-max-s", type=float, default=120.0,
-                        help="skip pyctcdecode at larger sizes once one size took this long")
+    parser.add_argument(
+        "--peer-max-s",
+        type=float,
+        default=120.0,
+        help="skip pyctcdecode at larger sizes once one size took this long",
+    )
     args = parser.parse_args()
 
     root = shared_data()
@@ -127,30 +131,43 @@ def main() -> int:
         if compiled is not None:
             _ = compiled.trie
         compile_s = time.perf_counter() - start
-        ours = timed(lambda c=compiled: beam_search(log_probs, vocab, catalog=c, options=options),
-                     args.runs)
-        row = {"entities": n, "compile_s": round(compile_s, 3),
-               "ours_rtf": round(ours / audio_s, 5)}
+        ours = timed(
+            lambda c=compiled: beam_search(log_probs, vocab, catalog=c, options=options), args.runs
+        )
+        row = {
+            "entities": n,
+            "compile_s": round(compile_s, 3),
+            "ours_rtf": round(ours / audio_s, 5),
+        }
         if peer is not None and peer_s > args.peer_max_s:
             row["pyctcdecode_rtf"] = None  # skipped: the previous size was already too slow
         elif peer is not None:
             hot = peer.hotwords(catalog) if n else None
             t0 = time.perf_counter()
-            row["pyctcdecode_rtf"] = round(timed(
-                lambda h=hot: peer.decode(log_probs, hotwords=h, beam_width=args.beam), args.runs
-            ) / audio_s, 5)
+            row["pyctcdecode_rtf"] = round(
+                timed(
+                    lambda h=hot: peer.decode(log_probs, hotwords=h, beam_width=args.beam),
+                    args.runs,
+                )
+                / audio_s,
+                5,
+            )
             peer_s = time.perf_counter() - t0
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     base = rows[0]["ours_rtf"]
-    print(f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames, "
-          f"V={len(vocab)}, beam {args.beam}, median of {args.runs}, 1 thread, "
-          f"{platform.processor() or platform.machine()}, python {platform.python_version()})\n")
+    print(
+        f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames, "
+        f"V={len(vocab)}, beam {args.beam}, median of {args.runs}, 1 thread, "
+        f"{platform.processor() or platform.machine()}, python {platform.python_version()})\n"
+    )
     print("| entities | compile s | ctcbias s/s | vs no catalog | pyctcdecode hotwords s/s |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['entities']} | {r['compile_s']} | {r['ours_rtf']} | "
-              f"{r['ours_rtf'] / base:.2f}x | {peer_cell(r)} |")
+        print(
+            f"| {r['entities']} | {r['compile_s']} | {r['ours_rtf']} | "
+            f"{r['ours_rtf'] / base:.2f}x | {peer_cell(r)} |"
+        )
     print()
     print(json.dumps({"command": " ".join(sys.argv), "audio_s": audio_s, "rows": rows}))
     return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -72,22 +73,11 @@ def main() -> None:
                     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
                     with open(a.out, "a", encoding="utf-8") as fh:
                         fh.write(json.dumps(res) + "\n")
-    head = "set | N | techniques | utts | WER | U-WER | B-WER | ent P | ent R | ent F1 | RTF"
-    print(f"\n| {head} |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        c = r["config"]
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from results_tables import table
 
-        def f(x):
-            return "-" if x is None else f"{100 * x:.1f}"
-
-        rtf = r["decode_seconds"] / max(r["audio_seconds"], 1e-9)
-        print(
-            f"| {c['set']} | {c['catalog_size'] or '-'} | {'+'.join(c['techniques'])} "
-            f"| {r['utterances']} "
-            f"| {f(r['wer'])} | {f(r['u_wer'])} | {f(r['b_wer'])} | {f(r['entity_precision'])} "
-            f"| {f(r['entity_recall'])} | {f(r['entity_f1'])} | {rtf:.3f} |"
-        )
+    print()
+    print(table(rows))
 
 
 if __name__ == "__main__":

@@ -50,8 +50,10 @@ def main() -> None:
         "params": sum(p.numel() for p in rec.model.parameters()),
         "machine": f"{platform.machine()} {platform.processor() or ''} {torch.__version__}".strip(),
     }
-    print(f"| audio s | median s | RTF | params |\n|---|---|---|---|\n"
-          f"| {a.seconds} | {med:.3f} | {med / a.seconds:.4f} | {res['params']:,} |")
+    print(
+        f"| audio s | median s | RTF | params |\n|---|---|---|---|\n"
+        f"| {a.seconds} | {med:.3f} | {med / a.seconds:.4f} | {res['params']:,} |"
+    )
     print(json.dumps(res))
 
 
