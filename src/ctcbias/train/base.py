@@ -38,6 +38,7 @@ import torch.nn.functional as F
 
 from ctcbias.data.manifest import Utterance, read_manifest
 from ctcbias.errors import DataError, ModelError
+from ctcbias.eval.align import edit_distance
 from ctcbias.model.checkpoint import read_checkpoint, save_checkpoint, unwrap
 from ctcbias.model.config import ModelConfig
 from ctcbias.model.conformer import ConformerCTC
@@ -201,16 +202,6 @@ def resolve_device(name: str) -> str:
 
 
 # =========================================================================== helpers
-def word_edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1]
-
-
 def _setup_logging(out: Path, main: bool) -> logging.Handler | None:
     if not main:
         return None
@@ -729,7 +720,7 @@ class Trainer:
             for j, i in enumerate(idx):
                 hyp = self.tokenizer.decode(ctc_collapse(best[j, : olens[j]].tolist())).split()
                 ref = ds.texts[i].split()
-                errors += word_edit_distance(ref, hyp)
+                errors += edit_distance(ref, hyp)
                 words += len(ref)
         if was_training:
             model.train()
