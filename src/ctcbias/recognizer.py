@@ -136,12 +136,13 @@ class Recognizer:
         chunk = int(CHUNK_SECONDS * 16000)
         if len(wave) <= chunk:
             return self.acoustics_batch([wave])[0]
-        hop = chunk - int(OVERLAP_SECONDS * 16000)
+        from ctcbias.audio import iter_chunks
+
         half = OVERLAP_SECONDS / 2
-        parts: list[Acoustics] = []
-        starts = list(range(0, max(1, len(wave) - int(OVERLAP_SECONDS * 16000)), hop))
-        for s in starts:
-            parts.extend(self.acoustics_batch([wave[s : s + chunk]]))
+        parts = [
+            self.acoustics_batch([c.wave])[0]
+            for c in iter_chunks(wave, CHUNK_SECONDS, OVERLAP_SECONDS)
+        ]
         lps, phones = [], {k: [] for k in parts[0].phone_log_probs}
         fs = self.frame_shift_s
         for i, p in enumerate(parts):
