@@ -8,7 +8,7 @@ import random
 from dataclasses import asdict
 from pathlib import Path
 
-from ctcbias.data.manifest import Utterance, write_manifest
+from ctcbias.data.manifest import Utterance, manifest_stats, write_manifest
 from ctcbias.data.pools import load_pools
 from ctcbias.data.sentences import TextItem, build_training_text, check_no_leak, make_guard
 from ctcbias.data.synth import SynthJob, plan_jobs, run_jobs
@@ -121,8 +121,8 @@ def build_synth_corpus(
     dev = run_jobs(dev_jobs, out_dir, "dev.jsonl", workers=workers)
     train = run_jobs(train_jobs, out_dir, "train.jsonl", workers=workers)
     stats = {
-        "train": _stats(train),
-        "dev": _stats(dev),
+        "train": manifest_stats(train),
+        "dev": manifest_stats(dev),
         "dropped_by_leak_guard": dropped,
         "sources": sources,
         "seed": seed,
@@ -137,20 +137,6 @@ def _count(xs) -> dict[str, int]:
     for x in xs:
         out[x] = out.get(x, 0) + 1
     return out
-
-
-def _stats(utts: list[Utterance]) -> dict:
-    from ctcbias.text.normalize import normalize_text
-
-    vocab: set[str] = set()
-    for u in utts:
-        vocab.update(normalize_text(u.text).split())
-    return {
-        "utterances": len(utts),
-        "hours": round(sum(u.duration for u in utts) / 3600, 3),
-        "voices": len({u.speaker for u in utts}),
-        "vocabulary": len(vocab),
-    }
 
 
 def prepare_speechocean(out_dir: Path, root: Path | None = None) -> dict:
@@ -188,7 +174,7 @@ def prepare_speechocean(out_dir: Path, root: Path | None = None) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     for split, utts in splits.items():
         write_manifest(out_dir / f"{split}.jsonl", utts)
-    stats: dict = {s: _stats(u) for s, u in splits.items()}
+    stats: dict = {s: manifest_stats(u) for s, u in splits.items()}
     stats["dropped_by_leak_guard"] = dropped
     with atomic_write(out_dir / "stats.json") as fh:
         json.dump(stats, fh, indent=2)

@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ctcbias.data.manifest import Utterance, read_manifest, write_manifest
+from ctcbias.data.manifest import Utterance, manifest_stats, read_manifest, write_manifest
 from ctcbias.data.pools import ENTITY_TYPE, load_pools
 from ctcbias.data.sentences import EVAL_TEMPLATES, TextItem, fill_template
 from ctcbias.data.synth import plan_jobs, run_jobs
@@ -183,21 +183,6 @@ def _write_catalogs(
             fh.write("".join(x + "\n" for x in lst))
 
 
-def _stats(utts: list[Utterance]) -> dict:
-    vocab: set[str] = set()
-    for u in utts:
-        vocab.update(normalize_text(u.text).split())
-    return {
-        "utterances": len(utts),
-        "hours": round(sum(u.duration for u in utts) / 3600, 3),
-        "voices": sorted({u.speaker for u in utts})
-        if len({u.speaker for u in utts}) < 10
-        else len({u.speaker for u in utts}),
-        "vocabulary": len(vocab),
-        "entities": sum(len(u.entities) for u in utts),
-    }
-
-
 def build_evalsets(
     names: Sequence[str] | None = None,
     *,
@@ -234,8 +219,12 @@ def build_evalsets(
                 items = earnings_items(n, seed)
             else:
                 items = librispeech_items(n, seed)
-            prefix = {"entity-tts": "ent", "earnings-tts": "ern", "librispeech-tts": "lib",
-                      "entity-dev": "edv"}[name]
+            prefix = {
+                "entity-tts": "ent",
+                "earnings-tts": "ern",
+                "librispeech-tts": "lib",
+                "entity-dev": "edv",
+            }[name]
             jobs = plan_jobs(items, HELDOUT_VOICES, prefix=prefix, split="test", seed=seed)
             utts = run_jobs(jobs, out, "manifest.jsonl", workers=workers)
             extra = None
@@ -246,7 +235,7 @@ def build_evalsets(
                     "official_distractor": _read_list(e21 / "bias_distractor_list.txt"),
                 }
             _write_catalogs(out, utts, extra)
-        stats[name] = _stats(utts)
+        stats[name] = manifest_stats(utts)
         with atomic_write(out / "stats.json") as fh:
             json.dump(stats[name], fh, indent=2)
         log.info("%s: %s", name, stats[name])

@@ -93,3 +93,21 @@ def write_manifest(path: str | Path, utterances: Iterable[Utterance]) -> None:
     with atomic_write(path) as fh:
         for u in utterances:
             fh.write(json.dumps(u.to_dict(), ensure_ascii=False) + "\n")
+
+
+def manifest_stats(utterances: Iterable[Utterance]) -> dict[str, Any]:
+    """Utterances, hours, voices (listed when fewer than 10), vocabulary and entities."""
+    from ctcbias.text.normalize import normalize_text
+
+    utts = list(utterances)
+    vocab: set[str] = set()
+    for u in utts:
+        vocab.update(normalize_text(u.text).split())
+    speakers = {u.speaker for u in utts}
+    return {
+        "utterances": len(utts),
+        "hours": round(sum(u.duration for u in utts) / 3600, 3),
+        "voices": sorted(speakers) if len(speakers) < 10 else len(speakers),
+        "vocabulary": len(vocab),
+        "entities": sum(len(u.entities) for u in utts),
+    }
