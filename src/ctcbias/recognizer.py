@@ -59,6 +59,10 @@ class Recognizer:
         self.device = device
         self.fbank = Fbank().to(device)
         self.frame_shift_s = 0.01 * model.cfg.subsampling
+        from ctcbias.catalog.vocab import CtcVocab
+
+        # built once: every beam search and catalog lookup reuses it (and its fingerprint)
+        self.ctc_vocab = CtcVocab(tokenizer.vocab)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> Recognizer:
@@ -196,7 +200,7 @@ class Recognizer:
         from ctcbias.decode import DecodeOptions, decode_logits
 
         options = replace(options or DecodeOptions(), frame_shift_s=ac.frame_shift_s)
-        return decode_logits(ac.log_probs, self.vocab, catalog, options, lm)
+        return decode_logits(ac.log_probs, self.ctc_vocab, catalog, options, lm)
 
     def transcribe(
         self,

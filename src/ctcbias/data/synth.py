@@ -170,21 +170,6 @@ def _utterances(jobs: Sequence[SynthJob], durations: dict[str, float]) -> list[U
     ]
 
 
-def existing_utterances(jobs: Sequence[SynthJob], out_dir: Path) -> list[Utterance]:
-    """The utterances of ``jobs`` whose audio is already on disk (a partial corpus)."""
-    import soundfile as sf
-
-    durations = {}
-    for j in jobs:
-        path = out_dir / _audio_rel(j)
-        if path.is_file():
-            try:
-                durations[j.id] = sf.info(str(path)).duration
-            except RuntimeError:
-                continue
-    return _utterances(jobs, durations)
-
-
 def _extra_fields(extra_json: str) -> dict:
     extra = json.loads(extra_json)
     return {k: extra[k] for k in ("bias", "rare") if k in extra}

@@ -259,7 +259,7 @@ def evaluate(
         refs.append(u.text)
         hyps.append(text)
         ents.append([e["text"] for e in u.entities])
-        rare.append(list(u.rare) or [w for e in u.entities for w in [e["text"]]])
+        rare.append(list(u.rare) or ents[-1])
         bias.append(blist if blist is not None else rare[-1])
     t_search = time.perf_counter() - t0
     summary = summarize(
