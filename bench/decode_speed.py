@@ -1,11 +1,14 @@
 """Decode speed vs catalog size: ctcbias biased beam search vs pyctcdecode hotwords.
 
-    python bench/decode_speed.py [--npy LOGPROBS.npy --vocab VOCAB.txt] [--runs 5]
+    python bench/decode_speed.py --audio examples/*.ogg [--runs 5]
+    python bench/decode_speed.py --npy LOGPROBS.npy --vocab VOCAB.txt --fps 25
+    python bench/decode_speed.py --synthetic
 
-Synthetic input (default): a sentencepiece tokenizer trained here on Earnings-21 text,
-log-probs that are random but peaky (each token of a real sentence spikes on one frame,
-blanks elsewhere, Gaussian noise on the logits), 12.5 frames/s (our model's output
-rate), 30 s of audio. Entities: surnames + world cities from ../shared/data/entities.
+Input: real log-probs of the shipped model (``--model``) on ``--audio`` files, one after
+the other; or a saved (T, V) ``--npy`` with its vocabulary at ``--fps`` frames/s; or
+``--synthetic``: a sentencepiece tokenizer trained here on Earnings-21 text and log-probs
+that are random but peaky (each token of a real sentence spikes on one frame, blanks
+elsewhere, Gaussian noise on the logits), ``--fps`` frames/s, ``--seconds`` of audio. Entities: surnames + world cities from ../shared/data/entities.
 One thread; median of ``--runs`` runs; times are seconds of decoding per second of audio.
 Prints a Markdown table and a JSON line.
 """
@@ -68,11 +71,15 @@ def main() -> int:
     from ctcbias.paths import shared_data
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--npy", help="(T, V) log-probs instead of synthetic ones")
+    parser.add_argument("--audio", nargs="+", help="audio files run through --model")
+    parser.add_argument("--model", help="checkpoint for --audio (default: the shipped model)")
+    parser.add_argument("--npy", help="(T, V) log-probs")
     parser.add_argument("--vocab", help="vocabulary file for --npy")
+    parser.add_argument("--synthetic", action="store_true", help="synthetic peaky log-probs")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--fps", type=float, default=12.5)
+    parser.add_argument("--seconds", type=float, default=30.0, help="with --synthetic")
+    parser.add_argument("--fps", type=float, default=25.0,
+                        help="frames per second of --npy / --synthetic (our model: 25)")
     parser.add_argument("--sizes", default="0,100,1000,10000")
     parser.add_argument("--beam", type=int, default=16)
     parser.add_argument("--no-peer", action="store_true")
@@ -94,7 +101,16 @@ def main() -> int:
         names += [n for n in (ent_dir / fname).read_text(encoding="utf-8").splitlines() if n]
     random.Random(0).shuffle(names)
 
-    if args.npy:
+    if sum(map(bool, (args.audio, args.npy, args.synthetic))) != 1:
+        parser.error("give exactly one of --audio, --npy, --synthetic")
+    fps = args.fps
+    if args.audio:
+        from ctcbias.recognizer import Recognizer
+
+        rec = Recognizer.from_pretrained(args.model)
+        log_probs = np.concatenate([rec.acoustics(a).log_probs for a in args.audio])
+        vocab, tokenizer, fps = rec.vocab, rec.tokenizer, 1.0 / rec.frame_shift_s
+    elif args.npy:
         from ctcbias.cli.decode import read_vocab
 
         vocab = read_vocab(args.vocab)
@@ -111,15 +127,15 @@ def main() -> int:
                     break
         tokenizer = Tokenizer.train(lines, tempfile.mkdtemp(), vocab_size=256)
         vocab = tokenizer.vocab
-        log_probs = synthetic(tokenizer, lines[100:], args.seconds, args.fps)
-    audio_s = log_probs.shape[0] / args.fps
-    options = DecodeOptions(beam_size=args.beam)
+        log_probs = synthetic(tokenizer, lines[100:], args.seconds, fps)
+    audio_s = log_probs.shape[0] / fps
+    options = DecodeOptions(beam_size=args.beam, frame_shift_s=1.0 / fps)
     peer = None
     if not args.no_peer:
         try:
             from ctcbias.decode.peers import PyctcdecodePeer
 
-            peer = PyctcdecodePeer(vocab)
+            peer = PyctcdecodePeer(list(vocab))
         except Exception as exc:  # noqa: BLE001
             print(f"pyctcdecode unavailable: {exc}", file=sys.stderr)
     rows = []

@@ -200,6 +200,12 @@ class Recognizer:
         from ctcbias.decode import DecodeOptions, decode_logits
 
         options = replace(options or DecodeOptions(), frame_shift_s=ac.frame_shift_s)
+        from ctcbias.catalog import CompiledCatalog
+
+        if catalog is not None and not isinstance(catalog, CompiledCatalog):
+            # names, a file or an EntityCatalog: compiled with this model's tokenizer
+            # (more tokenization variants than compiling from the token strings)
+            catalog = self.compile_catalog(catalog).compile(self.tokenizer)
         return decode_logits(ac.log_probs, self.ctc_vocab, catalog, options, lm)
 
     def transcribe(

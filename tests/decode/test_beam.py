@@ -93,6 +93,19 @@ def test_false_accept_control_rejects_unsupported_entity():
     assert hyp.text == "call pertsy now"
 
 
+def test_rejected_entity_falls_back_to_the_unbiased_reading():
+    # With one beam slot the boosted match pushes "pertsy" out before the match is
+    # checked; rejected, it used to stay in the text. The unbiased slot keeps "pertsy".
+    lp = peaky("call pertsy now", "call pertzy now", gap=9.0)
+    opts = DecodeOptions(adaptive_boost_max=12.0, adaptive_boost_scale=1.5, beam_size=1,
+                         false_accept_margin=1.0, prune_threshold=-12.0, unbiased_beam=0)
+    stuck = beam_search(lp, CHARS, catalog=["Pertzy"], options=opts)[0]
+    assert "pertzy" in stuck.text and not stuck.entities[0].accepted
+    hyp = beam_search(lp, CHARS, catalog=["Pertzy"],
+                      options=dataclasses.replace(opts, unbiased_beam=1))[0]
+    assert hyp.text == "call pertsy now" and hyp.entities == ()
+
+
 def test_multiword_phrase_and_written_form():
     lp = peaky("i love new yerk", "i love new york", gap=2.0)
     hyp = beam_search(lp, CHARS, catalog=["New York"])[0]

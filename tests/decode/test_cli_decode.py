@@ -34,3 +34,23 @@ def test_decode_errors_are_reported(tmp_path, capsys):
     assert main(["decode", "--logits", str(tmp_path / "x.npy"),
                  "--vocab", str(tmp_path / "v.txt")]) == 2
     assert "classes" in capsys.readouterr().err
+
+
+def test_none_flag_disables_instead_of_keeping_the_default(capsys):
+    import argparse
+
+    import pytest
+
+    from ctcbias.cli.decode import add_option_flags, options_from_args
+    from ctcbias.decode import DecodeOptions
+    from ctcbias.errors import DecodeError
+
+    parser = argparse.ArgumentParser()
+    add_option_flags(parser)
+    assert options_from_args(parser.parse_args([])).unigram_boost == DecodeOptions().unigram_boost
+    opts = options_from_args(parser.parse_args(["--unigram-boost", "none",
+                                                "--false-accept-margin", "NONE"]))
+    assert opts.unigram_boost is None and opts.false_accept_margin is None
+    assert options_from_args(parser.parse_args(["--unigram-boost", "2.5"])).unigram_boost == 2.5
+    with pytest.raises(DecodeError, match="beam_threshold"):
+        options_from_args(parser.parse_args(["--beam-threshold", "none"]))

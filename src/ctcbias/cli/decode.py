@@ -12,6 +12,10 @@ from pathlib import Path
 from ctcbias.errors import DecodeError
 
 
+# What ``--flag none`` parses to: told apart from an unset flag (argparse's None).
+DISABLED = "none"
+
+
 def add_option_flags(parser: argparse.ArgumentParser) -> None:
     """One ``--flag`` per ``DecodeOptions`` field (defaults written once, in the dataclass)."""
     from ctcbias.decode.options import DecodeOptions
@@ -28,7 +32,7 @@ def add_option_flags(parser: argparse.ArgumentParser) -> None:
         conv = int if kind is int else float
         group.add_argument(
             flag, dest=field.name, default=None,
-            type=(lambda s, c=conv: None if s.lower() == "none" else c(s)),
+            type=(lambda s, c=conv: DISABLED if s.lower() == "none" else c(s)),
             help=f"default {field.default}" + (" ('none' disables)" if "None" in str(kind) else ""),
         )
 
@@ -41,7 +45,9 @@ def options_from_args(args: argparse.Namespace, **base: object):  # type: ignore
     values = dict(base)
     for field in dataclasses.fields(DecodeOptions):
         value = getattr(args, field.name, None)
-        if value is not None:
+        if value is DISABLED:
+            values[field.name] = None  # rejected by DecodeOptions where None is not allowed
+        elif value is not None:
             values[field.name] = value
     return DecodeOptions(**values)  # type: ignore[arg-type]
 

@@ -9,6 +9,7 @@ the beam only carries ``(p_blank, p_nonblank)`` acoustic log-scores per node.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 
@@ -130,6 +131,7 @@ class _Decoder:
             else None
         )
         self.sp = vocab.kind == "sentencepiece"
+        self.unbiased_beam = options.unbiased_beam if self.booster is not None else 0
         self.gap = GapScorer(log_probs, vocab.blank) if self.verify is not None else None
         # Prefix tree, one entry per node in each list; node 0 is the empty prefix.
         self.parent: list[int] = [-1]
@@ -346,16 +348,30 @@ class _Decoder:
     def _prune(self, beams: dict[int, list[float]], text: list[float]) -> dict[int, list[float]]:
         opts = self.options
         acoustic = {node: _lse(pb, pnb) for node, (pb, pnb) in beams.items()}
+        extra: list[tuple[float, int]] = []
         while True:
             scored = [(a + text[node], node) for node, a in acoustic.items()]
             if len(scored) > opts.beam_size:
                 scored.sort(reverse=True)
+                rest = scored[opts.beam_size :]
                 scored = scored[: opts.beam_size]
-            if not self.unverified or not self._check_survivors([n for _, n in scored]):
+                if self.unbiased_beam:
+                    # the best hypotheses by their score without pending match bonuses
+                    bstate = self.bstate
+                    extra = heapq.nlargest(
+                        self.unbiased_beam,
+                        ((s - bstate[node].pending_sum, node) for s, node in rest),
+                    )
+            nodes = [n for _, n in scored] + [n for _, n in extra]
+            if not self.unverified or not self._check_survivors(nodes):
                 break
         best = max(s for s, _ in scored)
         floor = best + opts.beam_threshold
-        return {node: beams[node] for s, node in scored if s >= floor}
+        kept = {node: beams[node] for s, node in scored if s >= floor}
+        for s, node in extra:
+            if s >= floor:
+                kept[node] = beams[node]
+        return kept
 
     def _check_survivors(self, nodes: list[int]) -> bool:
         """Verify the pending matches of surviving nodes; True if one was rejected (its

@@ -18,6 +18,11 @@ __all__ = ["DecodeOptions"]
 class DecodeOptions:
     # Hypotheses kept after each frame.
     beam_size: int = 16
+    # With a catalog, this many more are kept: the best by their score *without* the
+    # bonus pending on unfinished catalog matches, so the unbiased reading of a stretch
+    # survives while a boosted match is tried and can win when false-accept control
+    # rejects the match (0: off).
+    unbiased_beam: int = 4
     # Per frame, at most this many tokens (besides blank) are tried as extensions ...
     token_prune_topk: int = 16
     # ... and only those within this many nats of the frame's best token (<= 0).
@@ -67,6 +72,9 @@ class DecodeOptions:
                 f"DecodeOptions.{name}: expected {expected}, got {getattr(self, name)!r}"
             )
 
+        for f in fields(self):
+            if getattr(self, f.name) is None and "None" not in str(f.type):
+                raise bad(f.name, "a value ('none' only disables optional techniques)")
         for name in ("beam_size", "token_prune_topk", "nbest", "rescue_max_fanout"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -78,6 +86,8 @@ class DecodeOptions:
         for name in ("prune_threshold", "beam_threshold"):
             if getattr(self, name) > 0:
                 raise bad(name, "a number <= 0")
+        if not isinstance(self.unbiased_beam, int) or self.unbiased_beam < 0:
+            raise bad("unbiased_beam", "an integer >= 0")
         if not 0.0 < self.blank_skip_threshold <= 1.0:
             raise bad("blank_skip_threshold", "a probability in (0, 1]")
         if self.oov_penalty > 0:

@@ -242,6 +242,7 @@ def evaluate(
         lm = load_lm(lm_file)
 
     refs, hyps, ents, rare, bias = [], [], [], [], []
+    compiled: dict[tuple[str, ...], Any] = {}  # bias lists shared by utterances
     from tqdm import tqdm
 
     t0 = time.perf_counter()
@@ -249,12 +250,20 @@ def evaluate(
         list(zip(utts, acoustics, strict=True)), desc="decode", unit="utt", leave=False
     ):
         blist = u.bias.get(str(catalog_size)) if catalog_size is not None else None
-        catalog = blist if setup.use_catalog else None
+        catalog = None
         if peer is not None:
-            text = peer.decode(ac.log_probs, catalog, hotword_weight=hotword_weight)
+            text = peer.decode(
+                ac.log_probs, blist if setup.use_catalog else None, hotword_weight=hotword_weight
+            )
         elif setup.options is None:
             text = rec.decode(ac, greedy=True).text
         else:
+            if setup.use_catalog and blist:
+                # compiled with the tokenizer, as `ctcbias transcribe --entities` does
+                key = tuple(blist)
+                catalog = compiled.get(key)
+                if catalog is None:
+                    catalog = compiled[key] = rec.compile_catalog(blist)
             text = rec.decode(ac, catalog=catalog, options=setup.options, lm=lm).text
         refs.append(u.text)
         hyps.append(text)
