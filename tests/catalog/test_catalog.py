@@ -141,3 +141,15 @@ def test_compile_ten_thousand_under_a_second():
     compiled = cat.compile(CtcVocab(CHARS))
     _ = compiled.trie
     assert time.perf_counter() - start < 1.0
+
+
+def test_trie_lazy_tables_handle_long_sequences():
+    # one 3,000-token entity: fail arcs resolve without deep recursion
+    from ctcbias.catalog.trie import TokenTrie
+
+    seq = [1 + (i % 7) for i in range(3000)]
+    trie = TokenTrie([(seq, 0), ([1, 2, 3], 1)])
+    end = trie.walk(seq)
+    assert trie.match[end] == ((0,), 3000)
+    assert trie.match[trie.walk(seq[:3])] == ((1,), 3)
+    assert trie.fail[trie.walk(seq[:10])] == trie.walk([1, 2, 3])  # "...4 5 6 7 1 2 3"

@@ -13,10 +13,33 @@ and dict look-ups:
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 
 __all__ = ["TokenTrie"]
+
+_UNSET = object()
+
+
+class _Lazy:
+    """A read-only list whose entries are computed on first access by ``compute(i)``."""
+
+    __slots__ = ("_values", "_compute")
+
+    def __init__(self, size: int, compute: Callable[[int], object]) -> None:
+        self._values: list[object] = [_UNSET] * size
+        self._compute = compute
+
+    def __getitem__(self, i: int):  # type: ignore[no-untyped-def]
+        value = self._values[i]
+        if value is _UNSET:
+            value = self._values[i] = self._compute(i)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def unset(self, i: int) -> bool:
+        return self._values[i] is _UNSET
 
 
 class TokenTrie:
@@ -36,55 +59,61 @@ class TokenTrie:
         self.goto: list[dict[int, int]] = [{}]
         self.depth: list[int] = [0]
         self.last_token: list[int] = [-1]
+        self.parent: list[int] = [-1]
         outputs: list[list[int]] = [[]]
+        goto, depth, last_token, parent = self.goto, self.depth, self.last_token, self.parent
         for tokens, entity_id in sequences:
             state = 0
             for tok in tokens:
-                nxt = self.goto[state].get(tok)
+                nxt = goto[state].get(tok)
                 if nxt is None:
-                    nxt = len(self.goto)
-                    self.goto[state][tok] = nxt
-                    self.goto.append({})
-                    self.depth.append(self.depth[state] + 1)
-                    self.last_token.append(tok)
+                    nxt = len(goto)
+                    goto[state][tok] = nxt
+                    goto.append({})
+                    depth.append(depth[state] + 1)
+                    last_token.append(tok)
+                    parent.append(state)
                     outputs.append([])
                 state = nxt
             if state and entity_id not in outputs[state]:
                 outputs[state].append(entity_id)
         self.output: list[tuple[int, ...]] = [tuple(o) for o in outputs]
-        self.fail: list[int] = [0] * len(self.goto)
-        self.match: list[tuple[tuple[int, ...], int] | None] = [None] * len(self.goto)
-        self._build_fail(starts_word or (lambda prev, tok: True))
+        self._starts_word = starts_word or (lambda prev, tok: True)
+        # Fail arcs and matches are computed on first use, per state: a decode visits a
+        # few hundred states, and building them all made compiling 10k entities slow.
+        self.fail = _Lazy(len(goto), self._fail_of)
+        self.match = _Lazy(len(goto), self._match_of)
 
-    def _build_fail(self, starts_word: Callable[[int, int], bool]) -> None:
-        goto, fail, match, output, depth = self.goto, self.fail, self.match, self.output, self.depth
-        queue: deque[int] = deque()
-        for child in goto[0].values():
-            fail[child] = 0
-            match[child] = (output[child], 1) if output[child] else None
-            queue.append(child)
-        while queue:
-            state = queue.popleft()
-            prev = self.last_token[state]
-            for tok, child in goto[state].items():
-                queue.append(child)
-                # Longest valid suffix of path(state)+tok: extend the fail chain of state;
-                # the empty suffix extends only if tok starts a word after prev.
-                f = fail[state]
-                target = 0
-                while True:
-                    nxt = goto[f].get(tok)
-                    if nxt is not None and (f != 0 or starts_word(prev, tok)):
-                        target = nxt
-                        break
-                    if f == 0:
-                        break
-                    f = fail[f]
-                fail[child] = target
-                if output[child]:
-                    match[child] = (output[child], depth[child])
-                else:
-                    match[child] = match[target]
+    def _fail_of(self, state: int) -> int:
+        """Longest valid proper suffix state of ``state`` (see the module docstring)."""
+        up = self.parent[state]
+        if up <= 0:
+            return 0
+        pending = []  # unresolved ancestors, resolved top-down (no deep recursion)
+        anc = up
+        while self.parent[anc] > 0 and self.fail.unset(anc):
+            pending.append(anc)
+            anc = self.parent[anc]
+        for anc in reversed(pending):
+            self.fail[anc]
+        tok = self.last_token[state]
+        prev = self.last_token[up]
+        goto, fail = self.goto, self.fail
+        f = fail[up]
+        while True:
+            nxt = goto[f].get(tok)
+            if nxt is not None and (f != 0 or self._starts_word(prev, tok)):
+                return nxt
+            if f == 0:
+                return 0
+            f = fail[f]
+
+    def _match_of(self, state: int) -> tuple[tuple[int, ...], int] | None:
+        while state:
+            if self.output[state]:
+                return self.output[state], self.depth[state]
+            state = self.fail[state]
+        return None
 
     def __len__(self) -> int:
         """Number of states, root included."""
