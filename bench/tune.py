@@ -1,10 +1,19 @@
 #!/usr/bin/env python
 """Tune decoder weights on the entity-dev set (never on a test set).
 
-    python bench/tune.py --model M --lm LM [--limit 120] [--size 100]
+    python bench/tune.py [--model M] [--lm LM] [--sizes 100,1000] [--limit 200] \
+        [--jobs 2] [--out docs/results/tune.jsonl]
 
-Grid over our decoder's boosting weights and pyctcdecode's hotword weight; prints one
-JSON line per setting and the best of each (by entity F1, then WER).
+Three stages, each scored at every catalog size:
+
+1. ``lm`` (the reference for U-WER) and ``lm+unigram`` over ``unigram_boost``;
+2. ``decoder`` (unigram + adaptive + false-accept control) over the adaptive boost base,
+   scale and false-accept margin, with the best unigram boost of stage 1;
+3. ``pyctcdecode+lm`` over ``hotword_weight``.
+
+A configuration qualifies when its U-WER is at most ``--max-uwer-rise`` above the ``lm``
+row at every size (the issue's bound); among those the best mean entity F1 wins (ties:
+lower WER). Prints one JSON line per run and the winners; appends them to ``--out``.
 """
 
 from __future__ import annotations
@@ -12,59 +21,117 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+METRICS = ("wer", "u_wer", "b_wer", "entity_precision", "entity_recall", "entity_f1")
+
+
+def _run(job: tuple) -> dict:
+    from ctcbias.eval.runner import evaluate
+
+    args, tech, size, overrides, hotword_weight = job
+    r = evaluate(
+        "entity-dev",
+        model_path=args["model"],
+        techniques=tech,
+        catalog_size=size,
+        limit=args["limit"],
+        lm_path=args["lm"],
+        overrides=overrides or None,
+        hotword_weight=hotword_weight,
+    )
+    return {
+        "techniques": tech,
+        "N": size,
+        "overrides": overrides,
+        "hotword_weight": hotword_weight if "pyctcdecode" in tech else None,
+        "utterances": r["utterances"],
+        **{k: r[k] for k in METRICS},
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None)
     ap.add_argument("--lm", default=None)
-    ap.add_argument("--limit", type=int, default=120)
-    ap.add_argument("--size", type=int, default=100)
+    ap.add_argument("--limit", type=int, default=200)
+    ap.add_argument("--sizes", default="100,1000")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--max-uwer-rise", type=float, default=0.005)
+    ap.add_argument("--unigram", default="2,5,8")
+    ap.add_argument("--base", default="0.25,0.5,1.0")
+    ap.add_argument("--scale", default="0.3,0.6")
+    ap.add_argument("--margin", default="0.25,0.5,1.0")
+    ap.add_argument("--hotword-weights", default="5,10,20,40")
+    ap.add_argument("--out", default=None)
     a = ap.parse_args()
-    from ctcbias.eval.runner import evaluate
+    sizes = [int(s) for s in a.sizes.split(",")]
+    floats = lambda s: [float(x) for x in s.split(",")]  # noqa: E731
+    common = {"model": a.model, "limit": a.limit, "lm": a.lm}
+    rows: list[dict] = []
 
-    def run(tech: str, **kw) -> dict:
-        hw = kw.pop("hotword_weight", 10.0)
-        r = evaluate(
-            "entity-dev",
-            model_path=a.model,
-            techniques=tech,
-            catalog_size=a.size,
-            limit=a.limit,
-            lm_path=a.lm,
-            overrides=kw or None,
-            hotword_weight=hw,
-        )
-        row = {
-            "techniques": tech,
-            **kw,
-            "hotword_weight": hw if "pyctc" in tech else None,
-            **{
-                k: r[k]
-                for k in ("wer", "u_wer", "b_wer", "entity_precision", "entity_recall", "entity_f1")
-            },
-        }
-        print(json.dumps(row), flush=True)
-        return row
+    def batch(jobs: list[tuple]) -> list[dict]:
+        with ProcessPoolExecutor(a.jobs) as pool:
+            out = list(pool.map(_run, [(common, *j) for j in jobs]))
+        for row in out:
+            print(json.dumps(row), flush=True)
+            if a.out:
+                Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+                with open(a.out, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"tune": "entity-dev", **row}) + "\n")
+        rows.extend(out)
+        return out
 
-    ours = []
-    for lmw, ub, base, margin in itertools.product((0.3, 0.5), (2.0, 5.0), (0.5, 1.5), (0.5, 1.5)):
-        ours.append(
-            run(
-                "decoder",
-                lm_weight=lmw,
-                unigram_boost=ub,
-                adaptive_boost_base=base,
-                false_accept_margin=margin,
-            )
-        )
-    peer = [run("pyctcdecode,lm", hotword_weight=w) for w in (3.0, 6.0, 10.0, 20.0, 40.0)]
+    def grouped(out: list[dict]) -> dict[str, list[dict]]:
+        groups: dict[str, list[dict]] = {}
+        for r in out:
+            key = json.dumps([r["techniques"], r["overrides"], r["hotword_weight"]])
+            groups.setdefault(key, []).append(r)
+        return groups
 
-    def key(r):
-        return (r["entity_f1"] or 0.0, -(r["wer"] or 1.0))
+    ref = {r["N"]: r for r in batch([("lm", n, {}, 10.0) for n in sizes])}
 
-    print("best ours:", json.dumps(max(ours, key=key)))
-    print("best pyctcdecode:", json.dumps(max(peer, key=key)))
+    def best(out: list[dict]) -> tuple[list[dict], bool]:
+        """The winning group (and whether it met the U-WER bound)."""
+        groups = list(grouped(out).values())
+        ok = [
+            g for g in groups
+            if all(r["u_wer"] <= ref[r["N"]]["u_wer"] + a.max_uwer_rise for r in g)
+        ]
+
+        def key(g: list[dict]) -> tuple[float, float]:
+            n = len(g)
+            return (sum(r["entity_f1"] or 0.0 for r in g) / n, -sum(r["wer"] for r in g) / n)
+
+        if ok:
+            return max(ok, key=key), True
+        # nothing within the bound: the smallest U-WER rise
+        return min(groups, key=lambda g: max(r["u_wer"] - ref[r["N"]]["u_wer"] for r in g)), False
+
+    uni = batch([("lm,unigram", n, {"unigram_boost": u}, 10.0)
+                 for u in floats(a.unigram) for n in sizes])
+    best_uni, uni_ok = best(uni)
+    ub = best_uni[0]["overrides"]["unigram_boost"]
+    grid = itertools.product(floats(a.base), floats(a.scale), floats(a.margin))
+    dec = batch([
+        ("decoder", n, {"unigram_boost": ub, "adaptive_boost_base": b,
+                        "adaptive_boost_scale": s, "false_accept_margin": m}, 10.0)
+        for b, s, m in grid for n in sizes
+    ])
+    best_dec, dec_ok = best(dec)
+    peer = batch([("pyctcdecode,lm", n, {}, w) for w in floats(a.hotword_weights) for n in sizes])
+    best_peer, peer_ok = best(peer)
+    summary = {
+        "lm": [ref[n] for n in sizes],
+        "best_unigram": {"within_uwer_bound": uni_ok, "rows": best_uni},
+        "best_decoder": {"within_uwer_bound": dec_ok, "rows": best_dec},
+        "best_pyctcdecode": {"within_uwer_bound": peer_ok, "rows": best_peer},
+    }
+    print(json.dumps(summary, indent=1))
+    if a.out:
+        with open(a.out, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"tune": "summary", **summary}) + "\n")
 
 
 if __name__ == "__main__":
