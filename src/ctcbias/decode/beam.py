@@ -9,6 +9,7 @@ the beam only carries ``(p_blank, p_nonblank)`` acoustic log-scores per node.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 from collections.abc import Sequence
@@ -524,7 +525,15 @@ def beam_search(
     compiled = resolve_catalog(catalog, ctc_vocab)
     if arr.shape[0] == 0:
         return [Hypothesis((), "", (), (), 0.0, 0.0, 0.0, 0.0, 0.0)]
-    return _Decoder(arr, ctc_vocab, compiled, options, lm).run()
+    # The search allocates many small lists and tuples but creates no reference cycles:
+    # pausing the cyclic garbage collector saves about a fifth of the time.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _Decoder(arr, ctc_vocab, compiled, options, lm).run()
+    finally:
+        if paused:
+            gc.enable()
 
 
 def decode_logits(
