@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -242,7 +243,6 @@ def evaluate(
         lm = load_lm(lm_file)
 
     refs, hyps, ents, rare, bias = [], [], [], [], []
-    compiled: dict[tuple[str, ...], Any] = {}  # bias lists shared by utterances
     from tqdm import tqdm
 
     t0 = time.perf_counter()
@@ -260,10 +260,7 @@ def evaluate(
         else:
             if setup.use_catalog and blist:
                 # compiled with the tokenizer, as `ctcbias transcribe --entities` does
-                key = tuple(blist)
-                catalog = compiled.get(key)
-                if catalog is None:
-                    catalog = compiled[key] = rec.compile_catalog(blist)
+                catalog = _compiled_catalog(rec, blist)
             text = rec.decode(ac, catalog=catalog, options=setup.options, lm=lm).text
         refs.append(u.text)
         hyps.append(text)
@@ -299,6 +296,26 @@ def evaluate(
             "options": setup.options.to_dict() if setup.options is not None else None,
         },
     }
+
+
+# Bias lists compiled (with their tries) in this process, most recent last: a tuning grid
+# decodes the same lists with many settings.
+_COMPILED: OrderedDict[tuple[str, tuple[str, ...]], Any] = OrderedDict()
+_COMPILED_MAX = 400
+
+
+def _compiled_catalog(rec: Any, names: list[str]) -> Any:
+    """``names`` compiled for ``rec``'s tokenizer, from the per-process cache if there."""
+    key = (rec.ctc_vocab.fingerprint, tuple(names))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = rec.compile_catalog(names).compile(rec.tokenizer)
+        _COMPILED[key] = compiled
+        if len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    else:
+        _COMPILED.move_to_end(key)
+    return compiled
 
 
 def default_lm_path() -> Path:
