@@ -1,5 +1,6 @@
 """Decode speed vs catalog size: ctcbias biased beam search vs pyctcdecode hotwords.
 
+    python bench/decode_speed.py --set entity-tts --utts 10 [--runs 5]
     python bench/decode_speed.py --audio examples/*.ogg [--runs 5]
     python bench/decode_speed.py --npy LOGPROBS.npy --vocab VOCAB.txt --fps 25
     python bench/decode_speed.py --synthetic
@@ -72,6 +73,10 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio", nargs="+", help="audio files run through --model")
+    parser.add_argument("--set", dest="eval_set",
+                        help="instead of --audio: the first --utts utterances of this "
+                             "evaluation set (name or manifest)")
+    parser.add_argument("--utts", type=int, default=10)
     parser.add_argument("--model", help="checkpoint for --audio (default: the shipped model)")
     parser.add_argument("--npy", help="(T, V) log-probs")
     parser.add_argument("--vocab", help="vocabulary file for --npy")
@@ -101,9 +106,16 @@ def main() -> int:
         names += [n for n in (ent_dir / fname).read_text(encoding="utf-8").splitlines() if n]
     random.Random(0).shuffle(names)
 
-    if sum(map(bool, (args.audio, args.npy, args.synthetic))) != 1:
-        parser.error("give exactly one of --audio, --npy, --synthetic")
+    if sum(map(bool, (args.audio, args.eval_set, args.npy, args.synthetic))) != 1:
+        parser.error("give exactly one of --audio, --set, --npy, --synthetic")
     fps = args.fps
+    if args.eval_set:
+        from ctcbias.data.manifest import read_manifest
+        from ctcbias.eval.runner import resolve_manifest
+
+        _, manifest = resolve_manifest(args.eval_set)
+        args.audio = [str(u.audio_path(manifest.parent))
+                      for u in read_manifest(manifest)[: args.utts]]
     if args.audio:
         from ctcbias.recognizer import Recognizer
 

@@ -357,12 +357,14 @@ class _Decoder:
                 rest = scored[opts.beam_size :]
                 scored = scored[: opts.beam_size]
                 if self.unbiased_beam:
-                    # the best hypotheses by their score without pending match bonuses
+                    # As many hypotheses as pending match bonuses displaced (at most
+                    # unbiased_beam): the best of the rest by their score without them.
                     bstate = self.bstate
+                    displaced = sum(1 for _, node in scored if bstate[node].pending_sum)
                     extra = heapq.nlargest(
-                        self.unbiased_beam,
+                        min(self.unbiased_beam, displaced),
                         ((s - bstate[node].pending_sum, node) for s, node in rest),
-                    )
+                    ) if displaced else []
             nodes = [n for _, n in scored] + [n for _, n in extra]
             if not self.unverified or not self._check_survivors(nodes):
                 break
