@@ -39,3 +39,23 @@ def test_specaugment_masks_with_fill():
     assert out.shape == f.shape
     masked = out == 7.0
     assert masked.any() and masked.float().mean() < 0.7
+
+
+def test_feature_warp_identity_and_lengths():
+    import torch
+
+    from ctcbias.train.specaugment import feature_warp
+
+    g = torch.Generator().manual_seed(0)
+    feats = torch.randn(3, 50, 80)
+    lens = torch.tensor([50, 40, 7])
+    same, same_len = feature_warp(feats, lens, (1.0, 1.0), (1.0, 1.0), g)
+    assert same_len.tolist() == [50, 40, 7]
+    for i, n in enumerate(same_len.tolist()):  # valid frames unchanged (padding may differ)
+        assert torch.allclose(same[i, :n], feats[i, :n], atol=1e-6)
+    fast, fast_len = feature_warp(feats, lens, (1.0, 1.0), (2.0, 2.0), g)
+    assert fast_len.tolist() == [25, 20, 4] and fast.shape == (3, 25, 80)
+    assert torch.allclose(fast[0, 3], feats[0, 6])  # frame t takes frame 2t
+    low, _ = feature_warp(feats, lens, (0.5, 0.5), (1.0, 1.0), g)
+    assert torch.allclose(low[1, 5, 10], feats[1, 5, 5])  # bin j takes bin j/2
+    assert torch.isfinite(feature_warp(feats, lens, g=g)[0]).all()

@@ -73,7 +73,9 @@ def test_cached_features_on_cpu(data, tmp_path):
     caches = list((out / "feats").glob("*.npz"))
     assert caches
     mtime = caches[0].stat().st_mtime
-    train_base(opts(data, out, augment=False, max_steps=3, phone_weight=0.0, resume=True))
+    train_base(
+        opts(data, out, augment=False, max_steps=3, phone_weight=0.0, resume=True, feat_warp=True)
+    )
     assert caches[0].stat().st_mtime == mtime  # reused, not rebuilt
 
 

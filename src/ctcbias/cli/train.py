@@ -117,6 +117,13 @@ def add_parser(subparsers) -> None:
     g.add_argument(
         "--specaug", action=argparse.BooleanOptionalAction, default=d.specaug, help="SpecAugment"
     )
+    g.add_argument(
+        "--feat-warp",
+        action=argparse.BooleanOptionalAction,
+        default=d.feat_warp,
+        help="per-utterance frequency (VTLP-like) and tempo warps of the features "
+        "(also with cached features, unlike --augment)",
+    )
     g = b.add_argument_group("machinery")
     g.add_argument("--device", default=d.device, help="auto | cpu | cuda")
     g.add_argument(
@@ -189,6 +196,7 @@ def run_base(args: argparse.Namespace) -> int:
         dev_max_utts=args.dev_max_utts,
         augment=args.augment,
         specaug=args.specaug,
+        feat_warp=args.feat_warp,
         phone_weight=args.phone_weight,
         device=args.device,
         bf16=args.bf16,

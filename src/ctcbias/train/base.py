@@ -45,7 +45,7 @@ from ctcbias.model.conformer import ConformerCTC
 from ctcbias.train import batching
 from ctcbias.train import targets as targets_mod
 from ctcbias.train.augment import WaveAugment
-from ctcbias.train.specaugment import spec_augment
+from ctcbias.train.specaugment import feature_warp, spec_augment
 
 log = logging.getLogger("ctcbias.train")
 
@@ -93,6 +93,8 @@ class TrainOptions:
     dev_max_utts: int = 1000
     augment: bool = True
     specaug: bool = True
+    feat_warp: bool = False
+    """frequency (VTLP-like) and tempo warps of the features; works on cached features"""
     phone_weight: float = 0.3
     # machinery
     device: str = "auto"
@@ -734,6 +736,8 @@ class Trainer:
     def _loss(self, idx: Sequence[int]):
         ds, opts = self.train_ds, self.opts
         feats, flens = self._features(idx, augment=True)
+        if opts.feat_warp:
+            feats, flens = feature_warp(feats, flens, g=self.gen)
         if opts.specaug:
             feats = spec_augment(feats, flens, fill=self.model.feat_mean, g=self.gen)
         with torch.autocast(self.device_kind, dtype=torch.bfloat16, enabled=self.bf16):

@@ -51,3 +51,49 @@ def spec_augment(
         m &= (k < n_masks)[:, None]
         mask |= m[:, :, None]
     return torch.where(mask, fill.view(1, 1, f).expand(b, t, f), feats)
+
+
+def feature_warp(
+    feats: torch.Tensor,
+    lengths: torch.Tensor,
+    freq_range: tuple[float, float] = (0.88, 1.12),
+    tempo_range: tuple[float, float] = (0.9, 1.1),
+    g: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-utterance warps of cached log-mel features (B, T, F), so that a run on cached
+    features still sees other voices and speaking rates:
+
+    * frequency: bin ``j`` takes the value at ``j * alpha`` (linear interpolation, clamped
+      at the top bin), ``alpha`` uniform in ``freq_range``: a longer or shorter vocal
+      tract, as VTLP does;
+    * tempo: frame ``t`` takes the value at ``t * beta``, ``beta`` uniform in
+      ``tempo_range``: faster (>1) or slower speech.
+
+    Returns the warped features and their new lengths."""
+    b, t, f = feats.shape
+    dev = feats.device
+
+    def uniform(lo: float, hi: float) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(b, generator=g, device=dev)
+
+    alpha = uniform(*freq_range)
+    pos = (torch.arange(f, device=dev)[None, :] * alpha[:, None]).clamp(max=f - 1)  # (B, F)
+    lo = pos.floor().long()
+    hi = (lo + 1).clamp(max=f - 1)
+    w = (pos - lo).to(feats.dtype)[:, None, :]
+    feats = feats.gather(2, lo[:, None, :].expand(b, t, f)) * (1 - w) + feats.gather(
+        2, hi[:, None, :].expand(b, t, f)
+    ) * w
+    beta = uniform(*tempo_range)
+    lengths = lengths.to(dev)
+    new_len = ((lengths - 1).float() / beta).floor().long() + 1
+    t_new = int(new_len.max())
+    tpos = torch.arange(t_new, device=dev)[None, :] * beta[:, None]  # (B, T')
+    tpos = torch.minimum(tpos, (lengths - 1).float()[:, None]).clamp_min(0)
+    tlo = tpos.floor().long()
+    thi = torch.minimum(tlo + 1, (lengths - 1)[:, None])
+    tw = (tpos - tlo).to(feats.dtype)[:, :, None]
+    feats = feats.gather(1, tlo[:, :, None].expand(b, t_new, f)) * (1 - tw) + feats.gather(
+        1, thi[:, :, None].expand(b, t_new, f)
+    ) * tw
+    return feats, new_len
