@@ -11,9 +11,10 @@ Three stages, each scored at every catalog size:
    scale and false-accept margin, with the best unigram boost of stage 1;
 3. ``pyctcdecode+lm`` over ``hotword_weight``.
 
-A configuration qualifies when its U-WER is at most ``--max-uwer-rise`` above the ``lm``
-row at every size (the issue's bound); among those the best mean entity F1 wins (ties:
-lower WER). Prints one JSON line per run and the winners; appends them to ``--out``.
+One of our configurations qualifies when its U-WER is at most ``--max-uwer-rise`` above
+the ``lm`` row at every size (the issue's bound); among those the best mean entity F1
+over the sizes wins (ties: lower WER). pyctcdecode's weight is the one with the best mean
+entity F1, with no bound. Prints one JSON line per run and the winners; appends them to ``--out``.
 """
 
 from __future__ import annotations
@@ -92,12 +93,13 @@ def main() -> None:
 
     ref = {r["N"]: r for r in batch([("lm", n, {}, 10.0) for n in sizes])}
 
-    def best(out: list[dict]) -> tuple[list[dict], bool]:
+    def best(out: list[dict], bound: bool = True) -> tuple[list[dict], bool]:
         """The winning group (and whether it met the U-WER bound)."""
         groups = list(grouped(out).values())
         ok = [
             g for g in groups
-            if all(r["u_wer"] <= ref[r["N"]]["u_wer"] + a.max_uwer_rise for r in g)
+            if not bound
+            or all(r["u_wer"] <= ref[r["N"]]["u_wer"] + a.max_uwer_rise for r in g)
         ]
 
         def key(g: list[dict]) -> tuple[float, float]:
@@ -121,7 +123,8 @@ def main() -> None:
     ])
     best_dec, dec_ok = best(dec)
     peer = batch([("pyctcdecode,lm", n, {}, w) for w in floats(a.hotword_weights) for n in sizes])
-    best_peer, peer_ok = best(peer)
+    # the peer is not held to our U-WER bound: its best entity F1 (ties: lower WER)
+    best_peer, peer_ok = best(peer, bound=False)
     summary = {
         "lm": [ref[n] for n in sizes],
         "best_unigram": {"within_uwer_bound": uni_ok, "rows": best_uni},

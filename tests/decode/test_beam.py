@@ -50,7 +50,8 @@ def test_boosting_turns_near_miss_into_entity():
 def test_pruned_continuation_is_rescued():
     # 'z' is 7 nats below the best token: outside prune_threshold=-5, rescued by the trie.
     lp = peaky("call pertsy now", "call pertzy now", gap=7.0)
-    opts = DecodeOptions(prune_threshold=-5.0, false_accept_margin=None, adaptive_boost_max=8.0)
+    opts = DecodeOptions(prune_threshold=-5.0, false_accept_margin=None, adaptive_boost_max=8.0,
+                         adaptive_boost_scale=1.0)
     assert beam_search(lp, CHARS, options=dataclasses.replace(opts, adaptive_boost=False),
                        catalog=["Pertzy"])[0].text == "call pertsy now"
     assert beam_search(lp, CHARS, catalog=["Pertzy"], options=opts)[0].text == "call Pertzy now"

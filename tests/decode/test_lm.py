@@ -120,7 +120,24 @@ def test_partial_word_penalty_keeps_words_apart(arpa):
     lp = peaky("the cat sat", second="the catxsat", gap=0.3)
     sep = CHARS.index("|")
     lp[14, sep], lp[14, 0] = -1.5, -0.3  # the space frame after "cat": blank beats '|'
-    glued = beam_search(lp, CHARS, options=DecodeOptions.unbiased(oov_penalty=0.0), lm=lm)
+    no_penalty = DecodeOptions.unbiased(oov_penalty=0.0, oov_char_penalty=0.0)
+    glued = beam_search(lp, CHARS, options=no_penalty, lm=lm)
     apart = beam_search(lp, CHARS, options=DecodeOptions.unbiased(), lm=lm)
     assert apart[0].text == "the cat sat"
     assert glued[0].text != apart[0].text
+
+
+def test_per_character_oov_penalty_keeps_known_words_apart(arpa):
+    """'zork' is unknown; with weak word boundaries the one unknown word 'zorkcatsat'
+    costs a single per-word penalty, less than 'zork' plus two LM words. Charging per
+    character of unknown words makes gluing the known words on no longer pay."""
+    lm = ArpaLM(arpa)
+    lp = peaky("zork cat sat")
+    sep = CHARS.index("|")
+    for frame in (8, 16):  # the two space frames: blank beats '|'
+        assert lp[frame].argmax() == sep
+        lp[frame, sep], lp[frame, 0] = -1.2, -0.4
+    per_word = DecodeOptions.unbiased(oov_penalty=-10.0, oov_char_penalty=0.0)
+    per_char = DecodeOptions.unbiased(oov_penalty=-10.0, oov_char_penalty=-1.0)
+    assert beam_search(lp, CHARS, options=per_word, lm=lm)[0].text == "zorkcatsat"
+    assert beam_search(lp, CHARS, options=per_char, lm=lm)[0].text == "zork cat sat"

@@ -116,7 +116,8 @@ class _Decoder:
         # out-of-vocabulary control: the LM's words plus the catalog's
         self.known: frozenset[str] | None = None
         self.prefixes: frozenset[str] | None = None
-        if lm is not None and options.oov_penalty and lm.words is not None:
+        oov_on = options.oov_penalty or options.oov_char_penalty
+        if lm is not None and oov_on and lm.words is not None:
             self.known, self.prefixes = lm.words, lm.prefixes
             if compiled is not None:
                 words, prefixes = _catalog_words(compiled)
@@ -142,7 +143,7 @@ class _Decoder:
         self.word: list[str] = [""]  # text of the unfinished last word
         self.lm_score: list[float] = [0.0]  # LM log-prob of the completed words
         self.n_words: list[int] = [0]
-        self.n_oov: list[int] = [0]  # completed words outside the known vocabulary
+        self.oov_cost: list[float] = [0.0]  # penalties of completed words outside the known vocabulary
         self.lm_state: list[object] = [lm.start() if lm is not None else None]
         self.settled: list[float] = [0.0]  # boosting bonus settled for good
         self.bstate: list[BoostState] = [ROOT]
@@ -153,7 +154,8 @@ class _Decoder:
 
     # ------------------------------------------------------------------ prefix nodes
     def _text_score(
-        self, lm: float, words: int, settled: float, pending: float, word: str = "", oov: int = 0
+        self, lm: float, words: int, settled: float, pending: float, word: str = "",
+        oov: float = 0.0,
     ) -> float:
         if self.lm is None:
             return settled + pending
@@ -161,9 +163,14 @@ class _Decoder:
         score = opts.lm_weight * lm + opts.word_insertion_bonus * words + settled + pending
         if self.prefixes is not None:
             if word and word not in self.prefixes:
-                oov += 1  # the unfinished word can only end out of vocabulary
-            score += opts.oov_penalty * oov
+                oov += self._oov(word)  # the unfinished word can only end out of vocabulary
+            score += oov
         return score
+
+    def _oov(self, word: str) -> float:
+        """Penalty of an out-of-vocabulary word: per word plus per character, so that
+        gluing words into one unknown word is no cheaper than keeping them apart."""
+        return self.options.oov_penalty + self.options.oov_char_penalty * len(word)
 
     def child(self, node: int, token: int, frame: int, token_lp: float, top_lp: float) -> int:
         """The node for prefix ``node`` + ``token``, created (with its text scores) on first
@@ -178,7 +185,7 @@ class _Decoder:
         piece = vocab.text[token]
         prev_word = self.word[node]
         lm_score, n_words, lm_state = self.lm_score[node], self.n_words[node], self.lm_state[node]
-        n_oov = self.n_oov[node]
+        n_oov = self.oov_cost[node]
         if breaks:
             # The token ends the previous word: score it with the LM.
             if prev_word and self.lm is not None:
@@ -186,7 +193,7 @@ class _Decoder:
                 lm_score += logp
                 n_words += 1
                 if self.known is not None and prev_word not in self.known:
-                    n_oov += 1
+                    n_oov += self._oov(prev_word)
             word = piece if self.sp else ""
         else:
             word = prev_word + piece
@@ -213,7 +220,7 @@ class _Decoder:
         self.word.append(word)
         self.lm_score.append(lm_score)
         self.n_words.append(n_words)
-        self.n_oov.append(n_oov)
+        self.oov_cost.append(n_oov)
         self.lm_state.append(lm_state)
         self.settled.append(settled)
         self.bstate.append(bs)
@@ -227,7 +234,7 @@ class _Decoder:
     def finish(self, node: int) -> tuple[float, float, int, float, Confirmed | None]:
         """Close a prefix at the end of the utterance: ``(text score, lm, words, boost,
         last confirmed match)``, with the last word and ``</s>`` scored."""
-        lm_score, n_words, n_oov = self.lm_score[node], self.n_words[node], self.n_oov[node]
+        lm_score, n_words, n_oov = self.lm_score[node], self.n_words[node], self.oov_cost[node]
         if self.lm is not None:
             state = self.lm_state[node]
             word = self.word[node]
@@ -236,7 +243,7 @@ class _Decoder:
                 lm_score += logp
                 n_words += 1
                 if self.known is not None and word not in self.known:
-                    n_oov += 1
+                    n_oov += self._oov(word)
             lm_score += self.lm.finish(state)
         settled = self.settled[node]
         event = None

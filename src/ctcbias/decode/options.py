@@ -40,6 +40,9 @@ class DecodeOptions:
     # known word, so hypotheses cannot dodge the LM by gluing words together (<= 0; 0
     # disables). Like pyctcdecode's unk_score_offset.
     oov_penalty: float = -10.0
+    # ... plus this much per character of such a word (<= 0): an unknown word is spelled
+    # out, so a long one costs more, and gluing several words into one does not pay.
+    oov_char_penalty: float = 0.0
     # Unigram boosting: added to log P(<unk> | history) for a catalog word (the BOOST
     # class). None: no class boost (catalog words scored as the LM scores them).
     unigram_boost: float | None = 5.0
@@ -48,13 +51,14 @@ class DecodeOptions:
     # nats) to the frame's best token, the gap part capped at adaptive_boost_max.
     adaptive_boost: bool = True
     adaptive_boost_base: float = 0.5
-    adaptive_boost_scale: float = 0.6
+    adaptive_boost_scale: float = 0.3
     adaptive_boost_max: float = 4.0
     # Pruned continuations are rescued only from trie states with at most this many
     # continuations (a lone word-start piece can have thousands), and only if their best
     # possible boost could lift them back within prune_threshold.
     rescue_max_fanout: int = 32
-    # (boosting defaults tuned on entity-dev with the shipped model, bench/tune.py)
+    # (boosting defaults tuned on entity-dev with the shipped model, bench/tune.py;
+    # docs/RESULTS.md)
     # Bonus kept when a match completes, on top of its token bonuses (plus entity weight).
     completion_bonus: float = 1.0
     # False-accept control: a completed entity keeps its bonus only if its forced-alignment
@@ -90,8 +94,9 @@ class DecodeOptions:
             raise bad("unbiased_beam", "an integer >= 0")
         if not 0.0 < self.blank_skip_threshold <= 1.0:
             raise bad("blank_skip_threshold", "a probability in (0, 1]")
-        if self.oov_penalty > 0:
-            raise bad("oov_penalty", "a number <= 0")
+        for name in ("oov_penalty", "oov_char_penalty"):
+            if getattr(self, name) > 0:
+                raise bad(name, "a number <= 0")
         if self.lm_weight < 0:
             raise bad("lm_weight", "a number >= 0")
         for name in ("adaptive_boost_base", "adaptive_boost_scale", "adaptive_boost_max"):
