@@ -9,7 +9,8 @@ Input: real log-probs of the shipped model (``--model``) on ``--audio`` files, o
 the other; or a saved (T, V) ``--npy`` with its vocabulary at ``--fps`` frames/s; or
 ``--synthetic``: a sentencepiece tokenizer trained here on Earnings-21 text and log-probs
 that are random but peaky (each token of a real sentence spikes on one frame, blanks
-elsewhere, Gaussian noise on the logits), ``--fps`` frames/s, ``--seconds`` of audio. Entities: surnames + world cities from ../shared/data/entities.
+elsewhere, Gaussian noise on the logits), ``--fps`` frames/s, ``--seconds`` of audio.
+Entities: surnames + world cities from ../shared/data/entities.
 One thread; median of ``--runs`` runs; times are seconds of decoding per second of audio.
 Prints a Markdown table and a JSON line.
 """

@@ -14,7 +14,8 @@ Three stages, each scored at every catalog size:
 One of our configurations qualifies when its U-WER is at most ``--max-uwer-rise`` above
 the ``lm`` row at every size (the issue's bound); among those the best mean entity F1
 over the sizes wins (ties: lower WER). pyctcdecode's weight is the one with the best mean
-entity F1, with no bound. Prints one JSON line per run and the winners; appends them to ``--out``.
+entity F1, with no bound. Prints one JSON line per run and the winners; appends them to
+``--out``.
 """
 
 from __future__ import annotations
@@ -70,7 +71,6 @@ def main() -> None:
     sizes = [int(s) for s in a.sizes.split(",")]
     floats = lambda s: [float(x) for x in s.split(",")]  # noqa: E731
     common = {"model": a.model, "limit": a.limit, "lm": a.lm}
-    rows: list[dict] = []
 
     def batch(jobs: list[tuple]) -> list[dict]:
         with ProcessPoolExecutor(a.jobs) as pool:
@@ -81,7 +81,6 @@ def main() -> None:
                 Path(a.out).parent.mkdir(parents=True, exist_ok=True)
                 with open(a.out, "a", encoding="utf-8") as fh:
                     fh.write(json.dumps({"tune": "entity-dev", **row}) + "\n")
-        rows.extend(out)
         return out
 
     def grouped(out: list[dict]) -> dict[str, list[dict]]:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from ctcbias.errors import DecodeError
 
-
 # What ``--flag none`` parses to: told apart from an unset flag (argparse's None).
 DISABLED = "none"
 

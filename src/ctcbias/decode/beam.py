@@ -143,7 +143,8 @@ class _Decoder:
         self.word: list[str] = [""]  # text of the unfinished last word
         self.lm_score: list[float] = [0.0]  # LM log-prob of the completed words
         self.n_words: list[int] = [0]
-        self.oov_cost: list[float] = [0.0]  # penalties of completed words outside the known vocabulary
+        # penalties of the completed words outside the known vocabulary
+        self.oov_cost: list[float] = [0.0]
         self.lm_state: list[object] = [lm.start() if lm is not None else None]
         self.settled: list[float] = [0.0]  # boosting bonus settled for good
         self.bstate: list[BoostState] = [ROOT]
@@ -185,7 +186,7 @@ class _Decoder:
         piece = vocab.text[token]
         prev_word = self.word[node]
         lm_score, n_words, lm_state = self.lm_score[node], self.n_words[node], self.lm_state[node]
-        n_oov = self.oov_cost[node]
+        oov = self.oov_cost[node]
         if breaks:
             # The token ends the previous word: score it with the LM.
             if prev_word and self.lm is not None:
@@ -193,7 +194,7 @@ class _Decoder:
                 lm_score += logp
                 n_words += 1
                 if self.known is not None and prev_word not in self.known:
-                    n_oov += self._oov(prev_word)
+                    oov += self._oov(prev_word)
             word = piece if self.sp else ""
         else:
             word = prev_word + piece
@@ -220,13 +221,13 @@ class _Decoder:
         self.word.append(word)
         self.lm_score.append(lm_score)
         self.n_words.append(n_words)
-        self.oov_cost.append(n_oov)
+        self.oov_cost.append(oov)
         self.lm_state.append(lm_state)
         self.settled.append(settled)
         self.bstate.append(bs)
         self.event.append(event)
         self.text.append(
-            self._text_score(lm_score, n_words, settled, bs.pending_sum, word, n_oov)
+            self._text_score(lm_score, n_words, settled, bs.pending_sum, word, oov)
         )
         self.children[key] = new
         return new
@@ -234,7 +235,7 @@ class _Decoder:
     def finish(self, node: int) -> tuple[float, float, int, float, Confirmed | None]:
         """Close a prefix at the end of the utterance: ``(text score, lm, words, boost,
         last confirmed match)``, with the last word and ``</s>`` scored."""
-        lm_score, n_words, n_oov = self.lm_score[node], self.n_words[node], self.oov_cost[node]
+        lm_score, n_words, oov = self.lm_score[node], self.n_words[node], self.oov_cost[node]
         if self.lm is not None:
             state = self.lm_state[node]
             word = self.word[node]
@@ -243,14 +244,14 @@ class _Decoder:
                 lm_score += logp
                 n_words += 1
                 if self.known is not None and word not in self.known:
-                    n_oov += self._oov(word)
+                    oov += self._oov(word)
             lm_score += self.lm.finish(state)
         settled = self.settled[node]
         event = None
         if self.booster is not None:
             delta, event = self.booster.finish(self.bstate[node], self.verify)
             settled += delta
-        text = self._text_score(lm_score, n_words, settled, 0.0, "", n_oov)
+        text = self._text_score(lm_score, n_words, settled, 0.0, "", oov)
         return text, lm_score, n_words, settled, event
 
     def path(self, node: int) -> list[int]:

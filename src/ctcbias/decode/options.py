@@ -77,26 +77,22 @@ class DecodeOptions:
             )
 
         for f in fields(self):
-            if getattr(self, f.name) is None and "None" not in str(f.type):
+            value = getattr(self, f.name)
+            if value is None and "None" not in str(f.type):
                 raise bad(f.name, "a value ('none' only disables optional techniques)")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise bad(f.name, "a finite number")
         for name in ("beam_size", "token_prune_topk", "nbest", "rescue_max_fanout"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise bad(name, "an integer >= 1")
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, float) and not math.isfinite(value):
-                raise bad(f.name, "a finite number")
-        for name in ("prune_threshold", "beam_threshold"):
-            if getattr(self, name) > 0:
-                raise bad(name, "a number <= 0")
         if not isinstance(self.unbiased_beam, int) or self.unbiased_beam < 0:
             raise bad("unbiased_beam", "an integer >= 0")
-        if not 0.0 < self.blank_skip_threshold <= 1.0:
-            raise bad("blank_skip_threshold", "a probability in (0, 1]")
-        for name in ("oov_penalty", "oov_char_penalty"):
+        for name in ("prune_threshold", "beam_threshold", "oov_penalty", "oov_char_penalty"):
             if getattr(self, name) > 0:
                 raise bad(name, "a number <= 0")
+        if not 0.0 < self.blank_skip_threshold <= 1.0:
+            raise bad("blank_skip_threshold", "a probability in (0, 1]")
         if self.lm_weight < 0:
             raise bad("lm_weight", "a number >= 0")
         for name in ("adaptive_boost_base", "adaptive_boost_scale", "adaptive_boost_max"):

@@ -78,22 +78,24 @@ def feature_warp(
 
     alpha = uniform(*freq_range)
     pos = (torch.arange(f, device=dev)[None, :] * alpha[:, None]).clamp(max=f - 1)  # (B, F)
-    lo = pos.floor().long()
-    hi = (lo + 1).clamp(max=f - 1)
-    w = (pos - lo).to(feats.dtype)[:, None, :]
-    feats = feats.gather(2, lo[:, None, :].expand(b, t, f)) * (1 - w) + feats.gather(
-        2, hi[:, None, :].expand(b, t, f)
-    ) * w
+    feats = _resample(feats, pos[:, None, :].expand(b, t, f), f - 1, dim=2)
     beta = uniform(*tempo_range)
     lengths = lengths.to(dev)
     new_len = ((lengths - 1).float() / beta).floor().long() + 1
     t_new = int(new_len.max())
     tpos = torch.arange(t_new, device=dev)[None, :] * beta[:, None]  # (B, T')
-    tpos = torch.minimum(tpos, (lengths - 1).float()[:, None]).clamp_min(0)
-    tlo = tpos.floor().long()
-    thi = torch.minimum(tlo + 1, (lengths - 1)[:, None])
-    tw = (tpos - tlo).to(feats.dtype)[:, :, None]
-    feats = feats.gather(1, tlo[:, :, None].expand(b, t_new, f)) * (1 - tw) + feats.gather(
-        1, thi[:, :, None].expand(b, t_new, f)
-    ) * tw
+    last = (lengths - 1)[:, None]
+    tpos = torch.minimum(tpos, last.float()).clamp_min(0)
+    feats = _resample(feats, tpos[:, :, None].expand(b, t_new, f), last[:, :, None], dim=1)
     return feats, new_len
+
+
+def _resample(
+    x: torch.Tensor, pos: torch.Tensor, last: int | torch.Tensor, dim: int
+) -> torch.Tensor:
+    """``x`` read at the fractional positions ``pos`` along ``dim`` (linear interpolation
+    between neighbours, the upper one clamped to index ``last``)."""
+    lo = pos.floor().long()
+    hi = torch.minimum(lo + 1, torch.as_tensor(last, device=x.device))
+    w = (pos - lo).to(x.dtype)
+    return x.gather(dim, lo) * (1 - w) + x.gather(dim, hi) * w
