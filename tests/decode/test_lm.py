@@ -141,3 +141,27 @@ def test_per_character_oov_penalty_keeps_known_words_apart(arpa):
     per_char = DecodeOptions.unbiased(oov_penalty=-10.0, oov_char_penalty=-1.0)
     assert beam_search(lp, CHARS, options=per_word, lm=lm)[0].text == "zorkcatsat"
     assert beam_search(lp, CHARS, options=per_char, lm=lm)[0].text == "zork cat sat"
+
+
+def _noisy(text: str, seed: int) -> np.ndarray:
+    """Peaky log-probs for ``text`` under heavy noise: many extensions stay plausible."""
+    rng = np.random.default_rng(seed)
+    lp = peaky(text, blanks=2).astype(np.float64)
+    lp = lp + rng.normal(scale=3.0, size=lp.shape)
+    return (lp - np.logaddexp.reduce(lp, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_early_pruning_changes_nothing_in_plain_search(arpa, seed, monkeypatch):
+    # Extensions are skipped when a bound says they cannot reach the beam; with the
+    # bound off, every extension is built and pruned afterwards: same text and scores.
+    from ctcbias.decode import beam as beam_module
+
+    lp = _noisy("the cat sat on the mat", seed)
+    for lm in (None, ArpaLM(arpa)):
+        opts = DecodeOptions.unbiased(nbest=4, beam_size=8)
+        fast = beam_search(lp, CHARS, options=opts, lm=lm)
+        monkeypatch.setattr(beam_module._Decoder, "early_pruning", False)
+        full = beam_search(lp, CHARS, options=opts, lm=lm)
+        monkeypatch.setattr(beam_module._Decoder, "early_pruning", True)
+        assert [(h.text, h.score) for h in fast] == [(h.text, h.score) for h in full]

@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 from ctcbias.catalog.entity import Entity, normalize_entity
 from ctcbias.catalog.trie import TokenTrie
 from ctcbias.catalog.vocab import CtcVocab
+from ctcbias.text.normalize import word_prefixes
 
 __all__ = ["TokenizerLike", "CompiledEntity", "CompiledCatalog", "compile_entity", "as_ctc_vocab"]
 
@@ -88,6 +89,7 @@ class CompiledCatalog:
     def __init__(self, items: Sequence[CompiledEntity], vocab: CtcVocab) -> None:
         self.items: tuple[CompiledEntity, ...] = tuple(items)
         self.vocab = vocab
+        self._rescue: dict[int, list[tuple[int, ...]]] = {}
 
     def __len__(self) -> int:
         return len(self.items)
@@ -112,6 +114,26 @@ class CompiledCatalog:
                     old = table.get(word)
                     if old is None or item.entity.weight > old:
                         table[word] = item.entity.weight
+        return table
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The BOOST class members (``word_weights``' keys)."""
+        return frozenset(self.word_weights)
+
+    @cached_property
+    def word_prefixes(self) -> frozenset[str]:
+        """Every non-empty prefix of every catalog word."""
+        return word_prefixes(self.words)
+
+    def rescue_table(self, max_fanout: int) -> list[tuple[int, ...]]:
+        """Per trie state, the tokens that continue a partial match, for states with at
+        most ``max_fanout`` of them (none at the root); built once per limit."""
+        table = self._rescue.get(max_fanout)
+        if table is None:
+            table = [tuple(g) if 0 < len(g) <= max_fanout else () for g in self.trie.goto]
+            table[0] = ()
+            self._rescue[max_fanout] = table
         return table
 
     @cached_property

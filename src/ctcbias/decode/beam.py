@@ -20,7 +20,7 @@ from ctcbias.catalog.catalog import EntityCatalog
 from ctcbias.catalog.compile import CompiledCatalog
 from ctcbias.catalog.entity import Entity
 from ctcbias.catalog.vocab import CtcVocab
-from ctcbias.decode.boost import ROOT, AdaptiveBooster, BoostState, Confirmed
+from ctcbias.decode.boost import AdaptiveBooster, Confirmed
 from ctcbias.decode.falseaccept import GapScorer
 from ctcbias.decode.lm import BoostedLM, LanguageModel
 from ctcbias.decode.options import DecodeOptions
@@ -80,23 +80,12 @@ def resolve_catalog(catalog: CatalogInput, vocab: CtcVocab) -> CompiledCatalog |
     return compiled if len(compiled) else None
 
 
-def _catalog_words(compiled: CompiledCatalog) -> tuple[frozenset[str], frozenset[str]]:
-    """The catalog's words and their prefixes, computed once per compiled catalog."""
-    cached = getattr(compiled, "_ctcbias_words", None)
-    if cached is None:
-        from ctcbias.decode.lm import word_prefixes
-
-        words = frozenset(compiled.word_weights)
-        cached = (words, word_prefixes(words))
-        try:
-            object.__setattr__(compiled, "_ctcbias_words", cached)
-        except (AttributeError, TypeError):
-            pass  # not cacheable (slots): recomputed per decode
-    return cached
-
-
 class _Decoder:
     """State of one decode: the prefix tree and the per-node text scores."""
+
+    # Skip extensions whose score bound cannot reach the beam (see ``run``); off only
+    # in tests, to check that this changes nothing.
+    early_pruning = True
 
     def __init__(
         self,
@@ -108,6 +97,7 @@ class _Decoder:
     ) -> None:
         self.lp = log_probs
         self.vocab = vocab
+        self.size = len(vocab)
         self.options = options
         self.compiled = compiled
         if lm is not None and compiled is not None and options.unigram_boost is not None:
@@ -120,37 +110,41 @@ class _Decoder:
         if lm is not None and oov_on and lm.words is not None:
             self.known, self.prefixes = lm.words, lm.prefixes
             if compiled is not None:
-                words, prefixes = _catalog_words(compiled)
-                self.known, self.prefixes = self.known | words, self.prefixes | prefixes
+                self.known = self.known | compiled.words
+                self.prefixes = self.prefixes | compiled.word_prefixes
         self.booster = (
             AdaptiveBooster(compiled, vocab, options)
             if compiled is not None and options.adaptive_boost
             else None
         )
-        self.verify = (
-            self._verify
-            if self.booster is not None and options.false_accept_margin is not None
-            else None
-        )
+        self.check = self.booster is not None and options.false_accept_margin is not None
         self.sp = vocab.kind == "sentencepiece"
         self.unbiased_beam = options.unbiased_beam if self.booster is not None else 0
-        self.gap = GapScorer(log_probs, vocab.blank) if self.verify is not None else None
-        # Prefix tree, one entry per node in each list; node 0 is the empty prefix.
+        self.gap = GapScorer(log_probs, vocab.blank) if self.check else None
+        # The prefix tree, one entry per node in each list; node 0 is the empty prefix.
         self.parent: list[int] = [-1]
         self.token: list[int] = [-1]
         self.frame: list[int] = [-1]
         self.token_lp: list[float] = [0.0]
-        self.word: list[str] = [""]  # text of the unfinished last word
-        self.lm_score: list[float] = [0.0]  # LM log-prob of the completed words
-        self.n_words: list[int] = [0]
-        # penalties of the completed words outside the known vocabulary
-        self.oov_cost: list[float] = [0.0]
-        self.lm_state: list[object] = [lm.start() if lm is not None else None]
+        # LM side, fixed at creation: (text of the unfinished last word, LM log-prob of
+        # the completed words, their number, penalties of the completed words outside
+        # the known vocabulary, LM state)
+        self.lmi: list[tuple[str, float, int, float, object]] = [
+            ("", 0.0, 0, 0.0, lm.start() if lm is not None else None)
+        ]
         self.settled: list[float] = [0.0]  # boosting bonus settled for good
-        self.bstate: list[BoostState] = [ROOT]
-        self.event: list[Confirmed | None] = [None]
+        self.event: list[Confirmed | None] = [None]  # match confirmed at this node
         self.text: list[float] = [0.0]  # lm_weight*lm + bonus*words + settled + pending
-        self.children: dict[tuple[int, int], int] = {}
+        # Boosting side: trie state of the node's partial match (0: none), the bonus its
+        # token got, the sum of the match's bonuses so far (pending: taken back unless
+        # the match completes), and the last entity completed inside the match
+        # (entity id, first node, last node).
+        self.trie: list[int] = [0]
+        self.bonus: list[float] = [0.0]
+        self.pend: list[float] = [0.0]
+        self.comp: list[tuple[int, int, int] | None] = [None]
+        self.children: dict[int, int] = {}  # node * V + token -> child node
+        self.word_lm: dict[int, tuple[float, object]] = {}  # see word_score
         self.unverified: set[int] = set()  # nodes whose confirmed match awaits verification
 
     # ------------------------------------------------------------------ prefix nodes
@@ -174,71 +168,128 @@ class _Decoder:
         return self.options.oov_penalty + self.options.oov_char_penalty * len(word)
 
     def child(self, node: int, token: int, frame: int, token_lp: float, top_lp: float) -> int:
-        """The node for prefix ``node`` + ``token``, created (with its text scores) on first
-        use at ``frame``."""
-        key = (node, token)
-        found = self.children.get(key)
-        if found is not None:
-            return found
+        """Create the node for prefix ``node`` + ``token`` (with its text scores), first
+        used at ``frame`` (the caller looks it up in ``children`` first)."""
         new = len(self.parent)
-        vocab = self.vocab
-        breaks = vocab.breaks_word[token]
-        piece = vocab.text[token]
-        prev_word = self.word[node]
-        lm_score, n_words, lm_state = self.lm_score[node], self.n_words[node], self.lm_state[node]
-        oov = self.oov_cost[node]
-        if breaks:
+        self.children[node * self.size + token] = new
+        self.parent.append(node)
+        self.token.append(token)
+        self.frame.append(frame)
+        self.token_lp.append(token_lp)
+        prev_word, lm_score, n_words, oov, lm_state = self.lmi[node]
+        if self.vocab.breaks_word[token]:
             # The token ends the previous word: score it with the LM.
             if prev_word and self.lm is not None:
-                logp, lm_state = self.lm.score(lm_state, prev_word)
+                logp, lm_state = self.word_score(node)
                 lm_score += logp
                 n_words += 1
                 if self.known is not None and prev_word not in self.known:
                     oov += self._oov(prev_word)
-            word = piece if self.sp else ""
+            word = self.vocab.text[token] if self.sp else ""
         else:
-            word = prev_word + piece
+            word = prev_word + self.vocab.text[token]
+        self.lmi.append((word, lm_score, n_words, oov, lm_state))
         settled = self.settled[node]
-        bs = self.bstate[node]
+        pending = 0.0
         event = None
         if self.booster is not None:
-            self.parent.append(node)  # the verifier may walk back through this node
-            self.token.append(token)
-            self.frame.append(frame)
-            # Matches confirmed here are verified (false-accept control) only if the node
-            # survives pruning: most new nodes never do.
-            bs, delta, event = self.booster.step(
-                bs, self.token[node], token, new, token_lp, top_lp, None
-            )
+            delta, event = self._boost(node, token, new, token_lp, top_lp)
             settled += delta
-            if event is not None and self.verify is not None:
-                self.unverified.add(new)
-        else:
-            self.parent.append(node)
-            self.token.append(token)
-            self.frame.append(frame)
-        self.token_lp.append(token_lp)
-        self.word.append(word)
-        self.lm_score.append(lm_score)
-        self.n_words.append(n_words)
-        self.oov_cost.append(oov)
-        self.lm_state.append(lm_state)
+            pending = self.pend[new]
         self.settled.append(settled)
-        self.bstate.append(bs)
         self.event.append(event)
-        self.text.append(
-            self._text_score(lm_score, n_words, settled, bs.pending_sum, word, oov)
-        )
-        self.children[key] = new
+        self.text.append(self._text_score(lm_score, n_words, settled, pending, word, oov))
         return new
+
+    def word_score(self, node: int) -> tuple[float, object]:
+        """LM ``(log-prob, next state)`` of the unfinished word of ``node`` once a token
+        ends it: the same for every such child, so computed once."""
+        found = self.word_lm.get(node)
+        if found is None:
+            word, _, _, _, state = self.lmi[node]
+            assert self.lm is not None
+            found = self.word_lm[node] = self.lm.score(state, word)
+        return found
+
+    def _boost(
+        self, node: int, token: int, new: int, token_lp: float, top_lp: float
+    ) -> tuple[float, Confirmed | None]:
+        """Boosting state of the new node ``new`` = ``node`` + ``token``: appends its trie
+        state, bonus, pending sum and completed entity; returns ``(settled bonus change,
+        confirmed match or None)``."""
+        b = self.booster
+        assert b is not None
+        delta, event = 0.0, None
+        state = self.trie[node]
+        if state:
+            comp = self.comp[node]
+            if b.word_end[token]:
+                found = b.match[state]
+                if found is not None:
+                    # an entity ends at ``node``: its first node lies depth - 1 nodes up
+                    first = node
+                    for _ in range(found[1] - 1):
+                        first = self.parent[first]
+                    comp = (b.best_entity(found[0]), first, node)
+            nxt = b.goto[state].get(token)
+            if nxt is not None:
+                gap = top_lp - token_lp
+                bonus = b.base + (min(b.cap, b.scale * gap) if gap > 0 else 0.0)
+                self.trie.append(nxt)
+                self.bonus.append(bonus)
+                self.pend.append(self.pend[node] + bonus)
+                self.comp.append(comp)
+                return delta, event
+            if comp is not None:
+                # the match is left: a completed entity is confirmed (verified only if the
+                # node survives pruning, see _check_survivors: most new nodes never do)
+                delta, event = self._settle(comp, node, new)
+                if self.check:
+                    self.unverified.add(new)
+        nxt = b.root.get(token)
+        if nxt is not None and b.starts_word(self.token[node], token):
+            self.trie.append(nxt)
+            self.bonus.append(b.base)
+            self.pend.append(b.base)
+        else:
+            self.trie.append(0)
+            self.bonus.append(0.0)
+            self.pend.append(0.0)
+        self.comp.append(None)
+        return delta, event
+
+    def _settle(
+        self, comp: tuple[int, int, int], end: int, following: int, verify: bool = False
+    ) -> tuple[float, Confirmed]:
+        """Confirm entity ``comp`` of the match ending at node ``end``, left by node
+        ``following`` (-1: the end of the utterance): ``(bonus kept, event)``."""
+        b = self.booster
+        assert b is not None
+        entity_id, first, last = comp
+        # the node after the entity's last token
+        nxt = following
+        node = end
+        while node != last:
+            nxt, node = node, self.parent[node]
+        accepted, gap = True, float("nan")
+        if verify:
+            accepted, gap = self._verify(entity_id, first, last, nxt)
+        kept = 0.0
+        if accepted:
+            kept = b.completion + b.weights[entity_id]
+            node = last
+            while True:
+                kept += self.bonus[node]
+                if node == first:
+                    break
+                node = self.parent[node]
+        return kept, Confirmed(entity_id, first, last, nxt, kept, accepted, gap)
 
     def finish(self, node: int) -> tuple[float, float, int, float, Confirmed | None]:
         """Close a prefix at the end of the utterance: ``(text score, lm, words, boost,
         last confirmed match)``, with the last word and ``</s>`` scored."""
-        lm_score, n_words, oov = self.lm_score[node], self.n_words[node], self.oov_cost[node]
+        word, lm_score, n_words, oov, state = self.lmi[node]
         if self.lm is not None:
-            state = self.lm_state[node]
-            word = self.word[node]
             if word:
                 logp, state = self.lm.score(state, word)
                 lm_score += logp
@@ -248,9 +299,18 @@ class _Decoder:
             lm_score += self.lm.finish(state)
         settled = self.settled[node]
         event = None
-        if self.booster is not None:
-            delta, event = self.booster.finish(self.bstate[node], self.verify)
-            settled += delta
+        b = self.booster
+        if b is not None and self.trie[node]:
+            comp = self.comp[node]
+            found = b.match[self.trie[node]]
+            if found is not None:
+                first = node
+                for _ in range(found[1] - 1):
+                    first = self.parent[first]
+                comp = (b.best_entity(found[0]), first, node)
+            if comp is not None:
+                delta, event = self._settle(comp, node, -1, self.check)
+                settled += delta
         text = self._text_score(lm_score, n_words, settled, 0.0, "", oov)
         return text, lm_score, n_words, settled, event
 
@@ -280,18 +340,50 @@ class _Decoder:
         return (margin is None or gap <= margin), gap
 
     # ------------------------------------------------------------------ search
+    def _settle_gain(self) -> float:
+        """Upper bound of the bonus the settling of a completed entity adds, on top of
+        the pending bonuses it keeps: the completion bonus and the largest entity
+        weight."""
+        if self.booster is None:
+            return 0.0
+        return self.booster.completion + max(0.0, max(self.booster.weights))
+
     def run(self) -> list[Hypothesis]:
+        """The search, frame by frame. Each frame first carries every hypothesis over by
+        blank or repeat: those scores are exact lower bounds of the survivors', so the
+        ``beam_size``-th best of them is a floor. Extensions are then built only when an
+        upper bound of their score (the parent's text score plus the most the token can
+        add: the LM score of the word it ends, the bonus it gets) reaches that floor.
+        Nothing that could survive is skipped, and most prefix nodes are never built: a
+        plain search gives the same text and scores as building them all. A node is
+        built at the first frame it could survive; its word timing, and the bonus of a
+        catalog token (from its gap to that frame's best token), are those of that
+        frame."""
         opts = self.options
         lp = self.lp
         frames, size = lp.shape
         blank = self.vocab.blank
         log_skip = math.log(opts.blank_skip_threshold) if opts.blank_skip_threshold < 1 else 1.0
         topk = min(opts.token_prune_topk, size - 1)
+        beam_size = opts.beam_size
         token_of = self.token
         text = self.text
-        bstate = self.bstate
-        booster = self.booster
+        pend = self.pend
+        children = self.children
         child = self.child
+        breaks = self.vocab.breaks_word
+        settle_gain = self._settle_gain()
+        lm = self.lm
+        lmi = self.lmi
+        word_score = self.word_score
+        lm_weight, word_bonus = opts.lm_weight, opts.word_insertion_bonus
+        booster = self.booster
+        if booster is not None:
+            trie, comp, goto = self.trie, self.comp, booster.goto
+            match, root = booster.match, booster.root
+            rescue = booster.rescue
+            start_gain, cap, scale = booster.base, booster.cap, booster.scale
+        slots_on = self.unbiased_beam > 0
         # node -> [log p(prefix, path ends in blank), log p(prefix, path ends in a token)]
         beams: dict[int, list[float]] = {0: [0.0, NEG_INF]}
         for t in range(frames):
@@ -319,38 +411,83 @@ class _Decoder:
             if booster is not None:
                 rescue_floor = top_lp + booster.rescue_margin
             cand_set = {c for c, _ in cands}
+            rescued: dict[int, list[tuple[int, float]]] = {}  # trie state -> rescued tokens
+            # Pass 1: blank and repeat, and the floors they set.
             nxt = {}
+            totals = []
+            stay = []
             for node, (pb, pnb) in beams.items():
                 total = _lse(pb, pnb)
-                # Case blank: the prefix is unchanged and now ends in blank.
-                entry = nxt.get(node)
-                if entry is None:
-                    nxt[node] = entry = [NEG_INF, NEG_INF]
-                entry[0] = _lse(entry[0], total + blank_lp)
                 last = token_of[node]
-                if last >= 0:
-                    # Case repeat without blank in between: collapses into the same prefix.
-                    entry[1] = _lse(entry[1], pnb + rowl[last])
+                entry = [total + blank_lp, pnb + rowl[last] if last >= 0 else NEG_INF]
+                nxt[node] = entry
+                totals.append((node, pb, total, last))
+                stay.append(_lse(entry[0], entry[1]) + text[node])
+            low = low_u = NEG_INF
+            if self.early_pruning and len(stay) >= beam_size:
+                low = heapq.nlargest(beam_size, stay)[-1]
+                if slots_on:
+                    unbiased = [s - pend[item[0]] for s, item in zip(stay, totals, strict=True)]
+                    low_u = heapq.nlargest(beam_size, unbiased)[-1]
+            # Pass 2: extensions.
+            for node, pb, total, last in totals:
                 tokens = cands
-                if booster is not None and bstate[node].state:
-                    # Rescue: continuations of a started entity are tried even if pruned.
-                    extra = [
-                        (c, rowl[c]) for c in booster.rescuable(bstate[node])
-                        if c not in cand_set and rowl[c] >= rescue_floor
-                    ]
-                    if extra:
-                        tokens = cands + extra
+                state = 0
+                pending = 0.0
+                if booster is not None:
+                    state = trie[node]
+                    pending = pend[node]
+                    if state:
+                        # Rescue: continuations of a started entity are tried even if pruned.
+                        extra = rescued.get(state)
+                        if extra is None:
+                            rescued[state] = extra = [
+                                (c, rowl[c]) for c in rescue[state]
+                                if c not in cand_set and rowl[c] >= rescue_floor
+                            ]
+                        if extra:
+                            tokens = tokens + extra
+                        conts = goto[state]
+                        settles = comp[node] is not None or match[state] is not None
+                head = text[node]
+                key0 = node * size
+                # What a token that ends the node's unfinished word adds (an upper bound:
+                # out-of-vocabulary penalties only subtract).
+                word_gain = 0.0
+                if lm is not None and lmi[node][0]:
+                    word_gain = lm_weight * word_score(node)[0] + word_bonus
                 for c, lpc in tokens:
+                    ext = (pb if c == last else total) + lpc
+                    new = children.get(key0 + c)
+                    if new is not None:
+                        entry = nxt.get(new)
+                        if entry is not None:  # a hypothesis of the beam: add this path
+                            entry[1] = _lse(entry[1], ext)
+                            continue
+                        score = ext + text[new]
+                        if score < low and (not slots_on or score - pend[new] < low_u):
+                            continue  # cannot survive
+                        nxt[new] = [NEG_INF, ext]
+                        continue
+                    # Not built yet: first an upper bound of its score (and of its score
+                    # without pending bonuses, for the unbiased slots).
+                    gain = word_gain if breaks[c] else 0.0
+                    gain_u = gain - pending
+                    if state:
+                        if c in conts:  # exactly the bonus it will get
+                            gap = top_lp - lpc
+                            gain += start_gain + (min(cap, scale * gap) if gap > 0 else 0.0)
+                        elif settles:  # a completed entity may be confirmed, a match started
+                            gain += settle_gain + start_gain
+                            gain_u += settle_gain + pending
+                        else:  # the match is abandoned; another may start
+                            gain += start_gain - pending
+                    elif booster is not None and c in root:
+                        gain += start_gain
+                    if ext + head + gain < low and (not slots_on or ext + head + gain_u < low_u):
+                        continue
                     new = child(node, c, t, lpc, top_lp)
-                    entry = nxt.get(new)
-                    if entry is None:
-                        nxt[new] = entry = [NEG_INF, NEG_INF]
-                    if c == last:
-                        # Case repeated token: a new token only after a blank.
-                        entry[1] = _lse(entry[1], pb + lpc)
-                    else:
-                        # Case new token.
-                        entry[1] = _lse(entry[1], total + lpc)
+                    nxt[new] = [NEG_INF, ext]
             beams = self._prune(nxt, text)
         return self._results(beams)
 
@@ -358,24 +495,25 @@ class _Decoder:
         opts = self.options
         acoustic = {node: _lse(pb, pnb) for node, (pb, pnb) in beams.items()}
         extra: list[tuple[float, int]] = []
+        everyone = [(a + text[node], node) for node, a in acoustic.items()]
         while True:
-            scored = [(a + text[node], node) for node, a in acoustic.items()]
-            if len(scored) > opts.beam_size:
-                scored.sort(reverse=True)
-                rest = scored[opts.beam_size :]
-                scored = scored[: opts.beam_size]
+            scored = everyone
+            if len(everyone) > opts.beam_size:
+                everyone.sort(reverse=True)
+                rest = everyone[opts.beam_size :]
+                scored = everyone[: opts.beam_size]
                 if self.unbiased_beam:
-                    # As many hypotheses as pending match bonuses displaced (at most
-                    # unbiased_beam): the best of the rest by their score without them.
-                    bstate = self.bstate
-                    displaced = sum(1 for _, node in scored if bstate[node].pending_sum)
-                    extra = heapq.nlargest(
-                        min(self.unbiased_beam, displaced),
-                        ((s - bstate[node].pending_sum, node) for s, node in rest),
-                    ) if displaced else []
-            nodes = [n for _, n in scored] + [n for _, n in extra]
-            if not self.unverified or not self._check_survivors(nodes):
+                    extra = self._displaced(scored, rest)
+            if not self.unverified:
                 break
+            rejected = self._check_survivors([n for _, n in scored] + [n for _, n in extra])
+            if not rejected:
+                break
+            # a rejected match's bonus was taken back: rescore those nodes, select again
+            everyone = [
+                (acoustic[node] + text[node], node) if node in rejected else (s, node)
+                for s, node in everyone
+            ]
         best = max(s for s, _ in scored)
         floor = best + opts.beam_threshold
         kept = {node: beams[node] for s, node in scored if s >= floor}
@@ -384,10 +522,32 @@ class _Decoder:
                 kept[node] = beams[node]
         return kept
 
-    def _check_survivors(self, nodes: list[int]) -> bool:
-        """Verify the pending matches of surviving nodes; True if one was rejected (its
-        bonus is taken back, so the selection must be redone)."""
-        changed = False
+    def _displaced(
+        self, scored: list[tuple[float, int]], rest: list[tuple[float, int]]
+    ) -> list[tuple[float, int]]:
+        """The hypotheses that pending match bonuses pushed out of the beam (at most
+        ``unbiased_beam``, best first): those in the top ``beam_size`` by their score
+        without the bonuses but not in the ``scored`` top by their score with them."""
+        pend = self.pend
+        unbiased = [s - pend[node] for s, node in scored]
+        low = min(unbiased)
+        found = []
+        for s, node in rest:  # best first: only those above ``low`` can get in
+            if s <= low:
+                break
+            u = s - pend[node]
+            if u > low:
+                found.append((u, node))
+        if not found:
+            return []
+        cut = sorted(unbiased + [u for u, _ in found], reverse=True)[len(scored) - 1]
+        found.sort(reverse=True)
+        return [item for item in found if item[0] >= cut][: self.unbiased_beam]
+
+    def _check_survivors(self, nodes: list[int]) -> set[int]:
+        """Verify the pending matches of surviving nodes; the nodes whose match was
+        rejected (their bonus is taken back, so the selection must be redone)."""
+        changed = set()
         for node in nodes:
             if node not in self.unverified:
                 continue
@@ -401,7 +561,7 @@ class _Decoder:
             self.event[node] = ev._replace(accepted=False, kept=0.0, gap=gap)
             self.settled[node] -= ev.kept
             self.text[node] -= ev.kept
-            changed = True
+            changed.add(node)
         return changed
 
     # ------------------------------------------------------------------ results

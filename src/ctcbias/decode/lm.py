@@ -22,6 +22,7 @@ from collections.abc import Hashable, Mapping
 from pathlib import Path
 
 from ctcbias.errors import DecodeError
+from ctcbias.text.normalize import word_prefixes
 
 __all__ = ["LanguageModel", "KenLM", "ArpaLM", "BoostedLM", "load_lm", "LN10"]
 
@@ -33,6 +34,9 @@ class LanguageModel(ABC):
     """A word LM as the decoder sees it. Implement ``start``, ``score`` and ``__contains__``."""
 
     order: int = 1
+    # The largest log-prob ``score`` can return (0 for a proper LM); the decoder's search
+    # bounds rely on it.
+    max_logp: float = 0.0
 
     @abstractmethod
     def start(self) -> Hashable:
@@ -76,11 +80,6 @@ class LanguageModel(ABC):
             cached = None if vocab is None else word_prefixes(vocab)
             self._prefixes = cached
         return cached
-
-
-def word_prefixes(words) -> frozenset[str]:
-    """Every non-empty prefix of every word in ``words``."""
-    return frozenset(w[:i] for w in words for i in range(1, len(w) + 1))
 
 
 def arpa_unigrams(path: Path) -> frozenset[str]:
@@ -240,6 +239,10 @@ class BoostedLM(LanguageModel):
 
     def start(self) -> Hashable:
         return self.base.start()
+
+    @property
+    def max_logp(self) -> float:
+        return max(0.0, self.class_boost + max(self.boost_words.values(), default=0.0))
 
     def score(self, state: Hashable, word: str) -> tuple[float, Hashable]:
         logp, nxt = self.base.score(state, word)

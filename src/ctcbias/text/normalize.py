@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
-__all__ = ["normalize_text", "normalize_word", "words"]
+__all__ = ["normalize_text", "normalize_word", "words", "word_prefixes"]
 
 # Letters that NFKD does not decompose into ASCII (lowercase only: folding runs after
 # lowercasing).
@@ -173,3 +174,8 @@ def words(text: str) -> list[str]:
     """The normalized words of ``text``."""
     normalized = normalize_text(text)
     return normalized.split(" ") if normalized else []
+
+
+def word_prefixes(words: Iterable[str]) -> frozenset[str]:
+    """Every non-empty prefix of every word in ``words``."""
+    return frozenset(w[:i] for w in words for i in range(1, len(w) + 1))
