@@ -12,7 +12,9 @@ that are random but peaky (each token of a real sentence spikes on one frame, bl
 elsewhere, Gaussian noise on the logits), ``--fps`` frames/s, ``--seconds`` of audio.
 Entities: surnames + world cities from ../shared/data/entities.
 One thread; median of ``--runs`` runs; times are seconds of decoding per second of audio.
-Prints a Markdown table and a JSON line.
+With ``--lm`` (a file, or ``default``: the shipped LM), both decoders also use that word
+LM: ours with its defaults (unigram boosting of the catalog words included), pyctcdecode
+with the same weights. Prints a Markdown table and a JSON line.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="0,100,1000,10000")
     parser.add_argument("--beam", type=int, default=16)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument("--lm", help="word LM for both decoders ('default': the shipped one)")
     parser.add_argument(
         "--peer-max-s",
         type=float,
@@ -143,12 +146,19 @@ def main() -> int:
         log_probs = synthetic(tokenizer, lines[100:], args.seconds, fps)
     audio_s = log_probs.shape[0] / fps
     options = DecodeOptions(beam_size=args.beam, frame_shift_s=1.0 / fps)
+    lm = lm_path = None
+    if args.lm:
+        from ctcbias.decode import load_lm
+        from ctcbias.eval.runner import default_lm_path
+
+        lm_path = default_lm_path() if args.lm == "default" else args.lm
+        lm = load_lm(lm_path)
     peer = None
     if not args.no_peer:
         try:
             from ctcbias.decode.peers import PyctcdecodePeer
 
-            peer = PyctcdecodePeer(list(vocab))
+            peer = PyctcdecodePeer(list(vocab), lm_path)
         except Exception as exc:  # noqa: BLE001
             print(f"pyctcdecode unavailable: {exc}", file=sys.stderr)
     rows = []
@@ -161,7 +171,8 @@ def main() -> int:
             _ = compiled.trie
         compile_s = time.perf_counter() - start
         ours = timed(
-            lambda c=compiled: beam_search(log_probs, vocab, catalog=c, options=options), args.runs
+            lambda c=compiled: beam_search(log_probs, vocab, catalog=c, options=options, lm=lm),
+            args.runs,
         )
         row = {
             "entities": n,
@@ -187,18 +198,25 @@ def main() -> int:
     base = rows[0]["ours_rtf"]
     print(
         f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames, "
-        f"V={len(vocab)}, beam {args.beam}, median of {args.runs}, 1 thread, "
+        f"V={len(vocab)}, beam {args.beam}, LM: {lm_path or 'none'}, median of {args.runs}, "
+        "1 thread, "
         f"{platform.processor() or platform.machine()}, python {platform.python_version()})\n"
     )
-    print("| entities | compile s | ctcbias s/s | vs no catalog | pyctcdecode hotwords s/s |")
-    print("| ---: | ---: | ---: | ---: | ---: |")
+    peer_base = rows[0].get("pyctcdecode_rtf")
+    print("| entities | compile s | ctcbias s/s | vs no catalog | pyctcdecode hotwords s/s "
+          "| vs its no catalog |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
+        peer_ratio = "-"
+        if peer_base and r.get("pyctcdecode_rtf"):
+            peer_ratio = f"{r['pyctcdecode_rtf'] / peer_base:.1f}x"
         print(
             f"| {r['entities']} | {r['compile_s']} | {r['ours_rtf']} | "
-            f"{r['ours_rtf'] / base:.2f}x | {peer_cell(r)} |"
+            f"{r['ours_rtf'] / base:.2f}x | {peer_cell(r)} | {peer_ratio} |"
         )
     print()
-    print(json.dumps({"command": " ".join(sys.argv), "audio_s": audio_s, "rows": rows}))
+    print(json.dumps({"command": " ".join(sys.argv), "audio_s": audio_s,
+                      "lm": str(lm_path) if lm_path else None, "rows": rows}))
     return 0
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -83,6 +84,23 @@ def test_unigram_boost_picks_catalog_word(arpa):
     )
     hyp = beam_search(lp, CHARS, catalog=["Pertzy"], options=opts, lm=lm)[0]
     assert hyp.text.lower() == "call pertzy now"
+
+
+@pytest.mark.parametrize("where", ["middle", "end"])
+def test_class_word_without_acoustic_support_is_verified_away(arpa, where):
+    # The audio says "pertsy"; "pertzy" is 6 nats worse on one frame, 1 nat per token:
+    # over the 0.5 margin. A strong BOOST class puts the catalog word in the text anyway;
+    # with verify_class_words, its class score is taken back and "pertsy" wins.
+    lm = ArpaLM(arpa)
+    text = "call pertsy now" if where == "middle" else "call now pertsy"
+    lp = peaky(text, text.replace("pertsy", "pertzy"), gap=6.0)
+    opts = DecodeOptions(unigram_boost=30.0, false_accept_margin=0.5, verify_class_words=False)
+    loose = beam_search(lp, CHARS, catalog=["Pertzy"], options=opts, lm=lm)[0]
+    assert "pertzy" in loose.text.lower()
+    assert not any(m.accepted for m in loose.entities)  # the match itself was rejected
+    strict = beam_search(lp, CHARS, catalog=["Pertzy"], lm=lm,
+                         options=dataclasses.replace(opts, verify_class_words=True))[0]
+    assert strict.text == text
 
 
 def test_bad_lm_files(tmp_path):

@@ -132,7 +132,9 @@ class _Decoder:
         self.lmi: list[tuple[str, float, int, float, object]] = [
             ("", 0.0, 0, 0.0, lm.start() if lm is not None else None)
         ]
-        self.settled: list[float] = [0.0]  # boosting bonus settled for good
+        # boosting bonus settled for good, less BOOST-class scores taken back from
+        # rejected words
+        self.settled: list[float] = [0.0]
         self.event: list[Confirmed | None] = [None]  # match confirmed at this node
         self.text: list[float] = [0.0]  # lm_weight*lm + bonus*words + settled + pending
         # Boosting side: trie state of the node's partial match (0: none), the bonus its
@@ -146,6 +148,14 @@ class _Decoder:
         self.children: dict[int, int] = {}  # node * V + token -> child node
         self.word_lm: dict[int, tuple[float, object]] = {}  # see word_score
         self.unverified: set[int] = set()  # nodes whose confirmed match awaits verification
+        # Catalog words scored through the BOOST class are checked like matches: per node
+        # that ended such a word, (first node of the word, its last node, the score the
+        # class gave it over the plain LM), taken back if the check rejects the word.
+        self.word_check: dict[int, tuple[int, int, float]] = {}
+        self.boosted_lm = (
+            lm if isinstance(lm, BoostedLM) and self.check and options.verify_class_words
+            else None
+        )
 
     # ------------------------------------------------------------------ prefix nodes
     def _text_score(
@@ -185,6 +195,11 @@ class _Decoder:
                 n_words += 1
                 if self.known is not None and prev_word not in self.known:
                     oov += self._oov(prev_word)
+                if self.boosted_lm is not None:
+                    gain = self._class_gain(node, prev_word, logp)
+                    if gain > 0:
+                        self.word_check[new] = (self._word_start(node), node, gain)
+                        self.unverified.add(new)
             word = self.vocab.text[token] if self.sp else ""
         else:
             word = prev_word + self.vocab.text[token]
@@ -210,6 +225,31 @@ class _Decoder:
             assert self.lm is not None
             found = self.word_lm[node] = self.lm.score(state, word)
         return found
+
+    def _class_gain(self, node: int, word: str, logp: float) -> float:
+        """How much more the text score of ``word`` (ending after ``node``, LM log-prob
+        ``logp``) got from the BOOST class than the plain LM would give it: the class's
+        share of the log-prob and the out-of-vocabulary penalty it was spared."""
+        lm = self.boosted_lm
+        assert lm is not None
+        if word not in lm.boost_words:
+            return 0.0
+        base = lm.base.score(self.lmi[node][4], word)[0]
+        gain = self.options.lm_weight * (logp - base)
+        if self.known is not None and lm.base.words is not None and word not in lm.base.words:
+            gain -= self._oov(word)
+        return gain
+
+    def _word_start(self, node: int) -> int:
+        """The node of the first token of the word that ends at ``node``."""
+        breaks = self.vocab.breaks_word
+        if self.sp:
+            while not breaks[self.token[node]] and self.parent[node] > 0:
+                node = self.parent[node]
+            return node
+        while self.parent[node] > 0 and not breaks[self.token[self.parent[node]]]:
+            node = self.parent[node]
+        return node
 
     def _boost(
         self, node: int, token: int, new: int, token_lp: float, top_lp: float
@@ -273,7 +313,7 @@ class _Decoder:
             nxt, node = node, self.parent[node]
         accepted, gap = True, float("nan")
         if verify:
-            accepted, gap = self._verify(entity_id, first, last, nxt)
+            accepted, gap = self._verify(first, last, nxt)
         kept = 0.0
         if accepted:
             kept = b.completion + b.weights[entity_id]
@@ -289,6 +329,7 @@ class _Decoder:
         """Close a prefix at the end of the utterance: ``(text score, lm, words, boost,
         last confirmed match)``, with the last word and ``</s>`` scored."""
         word, lm_score, n_words, oov, state = self.lmi[node]
+        revoked = 0.0
         if self.lm is not None:
             if word:
                 logp, state = self.lm.score(state, word)
@@ -296,6 +337,10 @@ class _Decoder:
                 n_words += 1
                 if self.known is not None and word not in self.known:
                     oov += self._oov(word)
+                if self.boosted_lm is not None:
+                    gain = self._class_gain(node, word, logp)
+                    if gain > 0 and not self._verify(self._word_start(node), node, -1)[0]:
+                        revoked = gain
             lm_score += self.lm.finish(state)
         settled = self.settled[node]
         event = None
@@ -311,7 +356,7 @@ class _Decoder:
             if comp is not None:
                 delta, event = self._settle(comp, node, -1, self.check)
                 settled += delta
-        text = self._text_score(lm_score, n_words, settled, 0.0, "", oov)
+        text = self._text_score(lm_score, n_words, settled, 0.0, "", oov) - revoked
         return text, lm_score, n_words, settled, event
 
     def path(self, node: int) -> list[int]:
@@ -322,7 +367,9 @@ class _Decoder:
             node = self.parent[node]
         return out[::-1]
 
-    def _verify(self, entity_id: int, first: int, last: int, following: int) -> tuple[bool, float]:
+    def _verify(self, first: int, last: int, following: int) -> tuple[bool, float]:
+        """False-accept check of the tokens from node ``first`` to ``last``, followed by
+        node ``following`` (-1: the end): ``(accepted, gap)``."""
         tokens = []
         node = last
         while True:
@@ -545,23 +592,31 @@ class _Decoder:
         return [item for item in found if item[0] >= cut][: self.unbiased_beam]
 
     def _check_survivors(self, nodes: list[int]) -> set[int]:
-        """Verify the pending matches of surviving nodes; the nodes whose match was
-        rejected (their bonus is taken back, so the selection must be redone)."""
+        """Verify the pending matches (and BOOST-class words) of surviving nodes; the
+        nodes where one was rejected (its bonus is taken back, so the selection must be
+        redone)."""
         changed = set()
         for node in nodes:
             if node not in self.unverified:
                 continue
             self.unverified.discard(node)
             ev = self.event[node]
-            assert ev is not None
-            accepted, gap = self._verify(ev.entity_id, ev.first_node, ev.last_node, ev.next_node)
-            if accepted:
-                self.event[node] = ev._replace(gap=gap)
-                continue
-            self.event[node] = ev._replace(accepted=False, kept=0.0, gap=gap)
-            self.settled[node] -= ev.kept
-            self.text[node] -= ev.kept
-            changed.add(node)
+            if ev is not None:
+                accepted, gap = self._verify(ev.first_node, ev.last_node, ev.next_node)
+                if accepted:
+                    self.event[node] = ev._replace(gap=gap)
+                else:
+                    self.event[node] = ev._replace(accepted=False, kept=0.0, gap=gap)
+                    self.settled[node] -= ev.kept
+                    self.text[node] -= ev.kept
+                    changed.add(node)
+            word = self.word_check.get(node)
+            if word is not None and not self._verify(word[0], word[1], node)[0]:
+                # the word keeps only what the plain LM gives it (through ``settled``, which
+                # the node's descendants inherit)
+                self.settled[node] -= word[2]
+                self.text[node] -= word[2]
+                changed.add(node)
         return changed
 
     # ------------------------------------------------------------------ results

@@ -26,7 +26,7 @@ def greedy_ids(log_probs: np.ndarray, blank: int = 0) -> list[int]:
     return ctc_collapse(np.asarray(log_probs).argmax(axis=-1).tolist(), blank)
 
 
-def greedy_transcript(log_probs: np.ndarray, vocab, *, frame_shift_s: float = 0.08, blank: int = 0):
+def greedy_transcript(log_probs: np.ndarray, vocab, *, frame_shift_s: float = 0.04, blank: int = 0):
     """Best-path decoding to a ``Transcript`` with word timings and confidences.
 
     log_probs: (T, V) float, natural log. ``vocab``: sentencepiece pieces (``▁`` starts a

@@ -50,8 +50,8 @@ class DecodeOptions:
     # catalog match gets adaptive_boost_base plus adaptive_boost_scale times its gap (in
     # nats) to the frame's best token, the gap part capped at adaptive_boost_max.
     adaptive_boost: bool = True
-    adaptive_boost_base: float = 0.5
-    adaptive_boost_scale: float = 0.3
+    adaptive_boost_base: float = 0.25
+    adaptive_boost_scale: float = 0.6
     adaptive_boost_max: float = 4.0
     # Pruned continuations are rescued only from trie states with at most this many
     # continuations (a lone word-start piece can have thousands), and only if their best
@@ -64,11 +64,17 @@ class DecodeOptions:
     # False-accept control: a completed entity keeps its bonus only if its forced-alignment
     # acoustic score is within this many nats *per entity token* of the best unbiased path
     # over the same frames. None disables the check.
-    false_accept_margin: float | None = 0.5
+    false_accept_margin: float | None = 3.0
+    # ... and a catalog word the LM scored through the BOOST class must pass the same
+    # check over its own tokens, or its score falls back to the plain LM's (out-of-
+    # vocabulary penalty included). Catches entities that the class alone put in the text.
+    verify_class_words: bool = False
     # Hypotheses returned.
     nbest: int = 1
-    # Seconds per log-prob frame (our model: 0.08 = 10 ms hop x 8 subsampling).
-    frame_shift_s: float = 0.08
+    # Seconds per log-prob frame, for word timings: 0.04 = 10 ms hop x 4 subsampling
+    # (the shipped model, NeMo Conformers); wav2vec2: 0.02. Recognizer and the wav2vec2
+    # adapter set it from their model.
+    frame_shift_s: float = 0.04
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> DecodeError:
