@@ -57,6 +57,18 @@ def test_pruned_continuation_is_rescued():
     assert beam_search(lp, CHARS, catalog=["Pertzy"], options=opts)[0].text == "call Pertzy now"
 
 
+def test_rejected_match_with_a_large_pending_bonus_does_not_stall_the_search():
+    # While a match is pending, its hypotheses carry a large bonus (6 per token here), so
+    # every reading that leaves the match scores far below them; the match is then
+    # rejected. The unbiased slots must keep the plain reading alive (they are held to
+    # the best score without pending bonuses), or the search ends inside the match.
+    lp = peaky("call pertsy now please", "call pertzy now please", gap=8.0)
+    opts = DecodeOptions(adaptive_boost_base=6.0, adaptive_boost_scale=0.0,
+                         false_accept_margin=0.5, prune_threshold=-12.0)
+    hyp = beam_search(lp, CHARS, catalog=["Pertzy"], options=opts)[0]
+    assert hyp.text == "call pertsy now please"
+
+
 def test_abandoned_prefix_gets_no_bonus():
     # "pert" starts the entity "pertzye" but the audio says "perth": bonus taken back.
     lp = peaky("visit perth now")

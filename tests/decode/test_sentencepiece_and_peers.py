@@ -77,3 +77,15 @@ def test_pyctcdecode_parity_without_hotwords(tokenizer):
     peer = PyctcdecodePeer(CHARS)
     assert peer.decode(lp) == beam_search(lp, CHARS, options=DecodeOptions.unbiased())[0].text
     assert peer.hotwords(["Zoë"]) == ["zoe"]
+
+
+def test_entity_spelled_after_a_lone_word_marker_is_reported():
+    # "qox" has no word-initial piece: it is spelled "▁" "q" "o" "x". The match starts at
+    # the textless "▁", which must still map to the entity's word.
+    vocab = ["<blk>", "▁", "▁call", "▁now", "q", "o", "x"]
+    ids = [2, 1, 4, 5, 6, 3]
+    lp = spm_peaky(type("V", (), {"vocab": vocab})(), ids)
+    hyp = beam_search(lp, vocab, catalog=["Qox"])[0]
+    assert hyp.text == "call Qox now"
+    assert [w.entity for w in hyp.words] == [None, "Qox", None]
+    assert [m.entity for m in hyp.entities] == ["Qox"]

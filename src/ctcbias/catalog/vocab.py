@@ -155,16 +155,19 @@ class CtcVocab:
         canonical: list[int] = []
         lone: list[int] = []
         lone_ok = WORD_START in self._pieces
+        marker = self._pieces.get(WORD_START)
         for word in words:
-            seg = self._segment(word, True)
+            inner = self._segment(word, False)
+            lone_seg = [marker, *inner] if marker is not None and inner is not None else None
+            # no word-initial piece fits: the word is spelled after a lone "▁"
+            seg = self._segment(word, True) or lone_seg
             if seg is None:
                 return []
             canonical.extend(seg)
-            inner = self._segment(word, False)
-            if inner is None or not lone_ok:
+            if lone_seg is None:
                 lone_ok = False
-            else:
-                lone.extend([self._pieces[WORD_START], *inner])
+            elif lone_ok:
+                lone.extend(lone_seg)
         variants.append(canonical)
         if lone_ok and lone != canonical:
             variants.append(lone)

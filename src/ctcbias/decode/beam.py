@@ -564,9 +564,16 @@ class _Decoder:
         best = max(s for s, _ in scored)
         floor = best + opts.beam_threshold
         kept = {node: beams[node] for s, node in scored if s >= floor}
-        for s, node in extra:
-            if s >= floor:
-                kept[node] = beams[node]
+        if extra:
+            # The slots are ranked without pending bonuses, so they are held to the best
+            # score without them: a stretch of boosted hypotheses (their pending bonus
+            # taken back when they leave the match) cannot push the plain reading out.
+            pend = self.pend
+            floor_u = max(s - pend[node] for s, node in scored)
+            floor_u = max(floor_u, extra[0][0]) + opts.beam_threshold
+            for s, node in extra:
+                if s >= floor_u:
+                    kept[node] = beams[node]
         return kept
 
     def _displaced(
@@ -646,24 +653,29 @@ class _Decoder:
         vocab = self.vocab
         shift = self.options.frame_shift_s
         nodes = self.path(node)
-        # Words as [text, first node, last node, token log-probs, nodes]
+        # Words as [text, first node, last node, token log-probs]
         spans: list[list] = []
         cur: list | None = None
+        node_word: dict[int, int] = {}  # path node -> index of the word it belongs to
+        silent: list[int] = []  # nodes without text (a lone "▁"): part of the next word
         for n in nodes:
             tok = self.token[n]
             if vocab.breaks_word[tok]:
                 cur = None
             piece = vocab.text[tok]
             if not piece:
+                silent.append(n)
                 continue
             if cur is None:
-                cur = ["", n, n, [], []]
+                cur = ["", n, n, []]
                 spans.append(cur)
+            for m in silent:
+                node_word[m] = len(spans) - 1
+            silent = []
+            node_word[n] = len(spans) - 1
             cur[0] += piece
             cur[2] = n
             cur[3].append(self.token_lp[n])
-            cur[4].append(n)
-        node_word = {n: i for i, s in enumerate(spans) for n in s[4]}
         events = [self.event[n] for n in nodes if self.event[n] is not None]
         if last_event is not None:
             events.append(last_event)
