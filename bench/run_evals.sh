@@ -10,15 +10,20 @@ E="python bench/eval_matrix.py"
 T=lm,lm+unigram,lm+adaptive,decoder,pyctcdecode+lm
 HW=${HOTWORD_WEIGHT:-20}
 # issue 3: greedy accuracy of the shipped model (+ phone error rate of each phone head)
-$E --sets entity-tts,earnings-tts --sizes 100 --techniques none --phones --out "$OUT/greedy.jsonl"
-$E --sets librispeech-tts,speechocean-test --sizes none --techniques none --out "$OUT/greedy_b.jsonl"
+# (SKIP_GREEDY=1: the model did not change, keep those files)
+[ -n "${SKIP_GREEDY:-}" ] || $E --sets entity-tts,earnings-tts --sizes 100 --techniques none --phones --out "$OUT/greedy.jsonl"
+[ -n "${SKIP_GREEDY:-}" ] || $E --sets librispeech-tts,speechocean-test --sizes none --techniques none --out "$OUT/greedy_b.jsonl"
 # issue 4: decoder rows at N=100 and N=1000, the same utterances for every row of a set
-$E --sets entity-tts --sizes 100,1000 --limit "${LIMIT:-200}" --hotword-weight "$HW" \
+# (all of each set; LIMIT=200 gives session 2's subset)
+LIM=${LIMIT:+--limit $LIMIT}
+$E --sets entity-tts --sizes 100,1000 $LIM --hotword-weight "$HW" \
    --techniques "$T" --out "$OUT/decoder_entity.jsonl"
-$E --sets earnings-tts --sizes 100,1000 --limit "${LIMIT:-200}" --hotword-weight "$HW" \
+$E --sets earnings-tts --sizes 100,1000 $LIM --hotword-weight "$HW" \
    --techniques "$T" --out "$OUT/decoder_earnings.jsonl"
-$E --sets librispeech-tts --sizes 100 --limit 300 --techniques lm,decoder --out "$OUT/librispeech.jsonl"
-# speed against catalog size, and the acoustic model's real-time factor
-python bench/decode_speed.py --set entity-tts --utts 10 --runs 3 --sizes 0,100,1000,10000 \
+$E --sets librispeech-tts --sizes 100 --techniques lm,decoder --out "$OUT/librispeech.jsonl"
+# speed against catalog size, without and with the word LM, and the acoustic model's RTF
+python bench/decode_speed.py --set entity-tts --utts 10 --runs 5 --sizes 0,100,1000,10000 \
    --peer-max-s 60 > "$OUT/decode_speed.md"
+python bench/decode_speed.py --set entity-tts --utts 10 --runs 5 --sizes 0,100,1000,10000 \
+   --peer-max-s 60 --lm default > "$OUT/decode_speed_lm.md"
 python bench/rtf.py --runs 7 > "$OUT/rtf.md"

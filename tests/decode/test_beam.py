@@ -69,6 +69,22 @@ def test_rejected_match_with_a_large_pending_bonus_does_not_stall_the_search():
     assert hyp.text == "call pertsy now please"
 
 
+def test_catalog_size_prior_takes_ln_n_over_100_off_a_long_list():
+    lp = peaky("call pertzy now")
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    distractors = [f"qx{letters[i // 26 % 26]}{letters[i % 26]}{letters[i // 676]}"
+                   for i in range(999)]
+    opts = DecodeOptions(false_accept_margin=None)
+    short = beam_search(lp, CHARS, catalog=["Pertzy"], options=opts)[0]
+    long = beam_search(lp, CHARS, catalog=["Pertzy", *distractors], options=opts)[0]
+    assert short.text == long.text == "call Pertzy now"
+    assert math.isclose(short.boost - long.boost, math.log(1000 / 100), rel_tol=1e-6)
+    off = dataclasses.replace(opts, catalog_size_prior=0.0)
+    assert beam_search(lp, CHARS, catalog=["Pertzy", *distractors], options=off)[0].boost == (
+        short.boost
+    )
+
+
 def test_abandoned_prefix_gets_no_bonus():
     # "pert" starts the entity "pertzye" but the audio says "perth": bonus taken back.
     lp = peaky("visit perth now")

@@ -17,6 +17,7 @@ the rules:
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from ctcbias.catalog.compile import CompiledCatalog
@@ -24,7 +25,10 @@ from ctcbias.catalog.trie import TokenTrie
 from ctcbias.catalog.vocab import CtcVocab
 from ctcbias.decode.options import DecodeOptions
 
-__all__ = ["Confirmed", "AdaptiveBooster"]
+__all__ = ["Confirmed", "AdaptiveBooster", "SIZE_PRIOR_REF"]
+
+# Catalog size up to which DecodeOptions.catalog_size_prior takes nothing off.
+SIZE_PRIOR_REF = 100
 
 
 class Confirmed(NamedTuple):
@@ -56,7 +60,10 @@ class AdaptiveBooster:
         self.base = options.adaptive_boost_base
         self.scale = options.adaptive_boost_scale
         self.cap = options.adaptive_boost_max
-        self.completion = options.completion_bonus
+        # the completion bonus less the catalog-size prior (see DecodeOptions)
+        self.completion = options.completion_bonus - options.catalog_size_prior * max(
+            0.0, math.log(max(len(compiled), 1) / SIZE_PRIOR_REF)
+        )
         self.weights = [item.entity.weight for item in compiled.items]
         self.rescue = compiled.rescue_table(options.rescue_max_fanout)
         # A pruned token is rescued only if its largest possible boost brings it back

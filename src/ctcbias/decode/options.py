@@ -61,6 +61,10 @@ class DecodeOptions:
     # docs/RESULTS.md)
     # Bonus kept when a match completes, on top of its token bonuses (plus entity weight).
     completion_bonus: float = 1.0
+    # Catalog-size prior: with N > 100 entities, a completed match keeps this times
+    # ln(N / 100) less. Each entity's prior falls as 1/N, so a long list of distractors
+    # needs more acoustic evidence per match (0 disables; lists of up to 100 unaffected).
+    catalog_size_prior: float = 1.0
     # False-accept control: a completed entity keeps its bonus only if its forced-alignment
     # acoustic score is within this many nats *per entity token* of the best unbiased path
     # over the same frames. None disables the check.
@@ -101,7 +105,8 @@ class DecodeOptions:
             raise bad("blank_skip_threshold", "a probability in (0, 1]")
         if self.lm_weight < 0:
             raise bad("lm_weight", "a number >= 0")
-        for name in ("adaptive_boost_base", "adaptive_boost_scale", "adaptive_boost_max"):
+        for name in ("adaptive_boost_base", "adaptive_boost_scale", "adaptive_boost_max",
+                     "catalog_size_prior"):
             if getattr(self, name) < 0:
                 raise bad(name, "a number >= 0")
         if self.false_accept_margin is not None and self.false_accept_margin < 0:
