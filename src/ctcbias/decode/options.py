@@ -18,10 +18,11 @@ __all__ = ["DecodeOptions"]
 class DecodeOptions:
     # Hypotheses kept after each frame.
     beam_size: int = 16
-    # With a catalog, this many more are kept: the best by their score *without* the
-    # bonus pending on unfinished catalog matches, so the unbiased reading of a stretch
-    # survives while a boosted match is tried and can win when false-accept control
-    # rejects the match (0: off).
+    # With a catalog, up to this many more are kept: those in the top beam_size by their
+    # score *without* the bonus pending on unfinished catalog matches that the bonuses
+    # pushed out (held to beam_threshold of the best such score), so the unbiased reading
+    # of a stretch survives while a boosted match is tried and can win when false-accept
+    # control rejects the match (0: off).
     unbiased_beam: int = 4
     # Per frame, at most this many tokens (besides blank) are tried as extensions ...
     token_prune_topk: int = 16
