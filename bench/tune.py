@@ -4,13 +4,14 @@
     python bench/tune.py [--model M] [--lm LM] [--sizes 100,1000] [--limit 200] \
         [--jobs 2] [--out docs/results/tune.jsonl]
 
-Three stages, each scored at every catalog size:
+Four stages, each scored at every catalog size:
 
 1. ``lm`` (the reference for U-WER) and ``lm+unigram`` over ``unigram_boost``;
 2. ``decoder`` (unigram + adaptive + false-accept control) over the adaptive boost base,
    scale, false-accept margin and ``verify_class_words``, with the best unigram boost of
-   stage 1;
-3. ``pyctcdecode+lm`` over ``hotword_weight`` (``--hotword-weights none`` skips it).
+   stage 1 and no catalog-size prior;
+3. ``decoder`` with those settings over ``catalog_size_prior``;
+4. ``pyctcdecode+lm`` over ``hotword_weight`` (``--hotword-weights none`` skips it).
 
 One of our configurations qualifies when its U-WER is at most ``--max-uwer-rise`` above
 the ``lm`` row at every size (the issue's bound); among those the best mean entity F1
@@ -68,6 +69,8 @@ def main() -> None:
     ap.add_argument("--margin", default="1,2,3")
     ap.add_argument("--verify-words", default="1,0",
                     help="verify_class_words values (1: on, 0: off)")
+    ap.add_argument("--size-prior", default="0,1,2",
+                    help="catalog_size_prior values tried with the chosen settings ('none': skip)")
     ap.add_argument("--hotword-weights", default="5,10,20,40",
                     help="pyctcdecode's grid; 'none' skips its stage (slow at N=1000)")
     ap.add_argument("--out", default=None)
@@ -123,10 +126,16 @@ def main() -> None:
     dec = batch([
         ("decoder", n, {"unigram_boost": ub, "adaptive_boost_base": b,
                         "adaptive_boost_scale": s, "false_accept_margin": m,
-                        "verify_class_words": v}, 10.0)
+                        "verify_class_words": v, "catalog_size_prior": 0.0}, 10.0)
         for b, s, m, v in grid for n in sizes
     ])
     best_dec, dec_ok = best(dec)
+    # the catalog-size prior, with the chosen settings (it changes nothing at N <= 100)
+    if a.size_prior != "none":
+        chosen = best_dec[0]["overrides"]
+        prior = batch([("decoder", n, {**chosen, "catalog_size_prior": p}, 10.0)
+                       for p in floats(a.size_prior) for n in sizes])
+        best_dec, dec_ok = best(prior)
     best_peer, peer_ok = None, None
     if a.hotword_weights != "none":
         peer = batch([("pyctcdecode,lm", n, {}, w)
