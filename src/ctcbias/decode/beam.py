@@ -187,9 +187,10 @@ class _Decoder:
         self.frame.append(frame)
         self.token_lp.append(token_lp)
         prev_word, lm_score, n_words, oov, lm_state = self.lmi[node]
+        lm = self.lm
         if self.vocab.breaks_word[token]:
             # The token ends the previous word: score it with the LM.
-            if prev_word and self.lm is not None:
+            if prev_word and lm is not None:
                 logp, lm_state = self.word_score(node)
                 lm_score += logp
                 n_words += 1
@@ -205,15 +206,26 @@ class _Decoder:
             word = prev_word + self.vocab.text[token]
         self.lmi.append((word, lm_score, n_words, oov, lm_state))
         settled = self.settled[node]
-        pending = 0.0
         event = None
         if self.booster is not None:
-            delta, event = self._boost(node, token, new, token_lp, top_lp)
+            pending, delta, event = self._boost(node, token, new, token_lp, top_lp)
             settled += delta
-            pending = self.pend[new]
+        else:
+            pending = 0.0
         self.settled.append(settled)
         self.event.append(event)
-        self.text.append(self._text_score(lm_score, n_words, settled, pending, word, oov))
+        # the text score (see _text_score, written out: this runs for every new node)
+        if lm is None:
+            text = settled + pending
+        else:
+            opts = self.options
+            text = (opts.lm_weight * lm_score + opts.word_insertion_bonus * n_words
+                    + settled + pending)
+            if self.prefixes is not None:
+                if word and word not in self.prefixes:
+                    oov += self._oov(word)
+                text += oov
+        self.text.append(text)
         return new
 
     def word_score(self, node: int) -> tuple[float, object]:
@@ -253,10 +265,10 @@ class _Decoder:
 
     def _boost(
         self, node: int, token: int, new: int, token_lp: float, top_lp: float
-    ) -> tuple[float, Confirmed | None]:
+    ) -> tuple[float, float, Confirmed | None]:
         """Boosting state of the new node ``new`` = ``node`` + ``token``: appends its trie
-        state, bonus, pending sum and completed entity; returns ``(settled bonus change,
-        confirmed match or None)``."""
+        state, bonus, pending sum and completed entity; returns ``(pending sum, settled
+        bonus change, confirmed match or None)``."""
         b = self.booster
         assert b is not None
         delta, event = 0.0, None
@@ -268,18 +280,23 @@ class _Decoder:
                 if found is not None:
                     # an entity ends at ``node``: its first node lies depth - 1 nodes up
                     first = node
+                    parent = self.parent
                     for _ in range(found[1] - 1):
-                        first = self.parent[first]
+                        first = parent[first]
                     comp = (b.best_entity(found[0]), first, node)
             nxt = b.goto[state].get(token)
             if nxt is not None:
+                bonus = b.base
                 gap = top_lp - token_lp
-                bonus = b.base + (min(b.cap, b.scale * gap) if gap > 0 else 0.0)
+                if gap > 0:
+                    extra = b.scale * gap
+                    bonus += extra if extra < b.cap else b.cap
+                pending = self.pend[node] + bonus
                 self.trie.append(nxt)
                 self.bonus.append(bonus)
-                self.pend.append(self.pend[node] + bonus)
+                self.pend.append(pending)
                 self.comp.append(comp)
-                return delta, event
+                return pending, delta, event
             if comp is not None:
                 # the match is left: a completed entity is confirmed (verified only if the
                 # node survives pruning, see _check_survivors: most new nodes never do)
@@ -288,15 +305,14 @@ class _Decoder:
                     self.unverified.add(new)
         nxt = b.root.get(token)
         if nxt is not None and b.starts_word(self.token[node], token):
-            self.trie.append(nxt)
-            self.bonus.append(b.base)
-            self.pend.append(b.base)
+            pending = b.base  # a match starts
         else:
-            self.trie.append(0)
-            self.bonus.append(0.0)
-            self.pend.append(0.0)
+            nxt, pending = 0, 0.0
+        self.trie.append(nxt)
+        self.bonus.append(pending)
+        self.pend.append(pending)
         self.comp.append(None)
-        return delta, event
+        return pending, delta, event
 
     def _settle(
         self, comp: tuple[int, int, int], end: int, following: int, verify: bool = False
@@ -522,8 +538,11 @@ class _Decoder:
                     gain_u = gain - pending
                     if state:
                         if c in conts:  # exactly the bonus it will get
+                            gain += start_gain
                             gap = top_lp - lpc
-                            gain += start_gain + (min(cap, scale * gap) if gap > 0 else 0.0)
+                            if gap > 0:
+                                extra_gain = scale * gap
+                                gain += extra_gain if extra_gain < cap else cap
                         elif settles:  # a completed entity may be confirmed, a match started
                             gain += settle_gain + start_gain
                             gain_u += settle_gain + pending
