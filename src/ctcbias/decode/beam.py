@@ -187,10 +187,9 @@ class _Decoder:
         self.frame.append(frame)
         self.token_lp.append(token_lp)
         prev_word, lm_score, n_words, oov, lm_state = self.lmi[node]
-        lm = self.lm
         if self.vocab.breaks_word[token]:
             # The token ends the previous word: score it with the LM.
-            if prev_word and lm is not None:
+            if prev_word and self.lm is not None:
                 logp, lm_state = self.word_score(node)
                 lm_score += logp
                 n_words += 1
@@ -214,18 +213,7 @@ class _Decoder:
             pending = 0.0
         self.settled.append(settled)
         self.event.append(event)
-        # the text score (see _text_score, written out: this runs for every new node)
-        if lm is None:
-            text = settled + pending
-        else:
-            opts = self.options
-            text = (opts.lm_weight * lm_score + opts.word_insertion_bonus * n_words
-                    + settled + pending)
-            if self.prefixes is not None:
-                if word and word not in self.prefixes:
-                    oov += self._oov(word)
-                text += oov
-        self.text.append(text)
+        self.text.append(self._text_score(lm_score, n_words, settled, pending, word, oov))
         return new
 
     def word_score(self, node: int) -> tuple[float, object]:
@@ -276,14 +264,7 @@ class _Decoder:
         if state:
             comp = self.comp[node]
             if b.word_end[token]:
-                found = b.match[state]
-                if found is not None:
-                    # an entity ends at ``node``: its first node lies depth - 1 nodes up
-                    first = node
-                    parent = self.parent
-                    for _ in range(found[1] - 1):
-                        first = parent[first]
-                    comp = (b.best_entity(found[0]), first, node)
+                comp = self._completed(state, node) or comp
             nxt = b.goto[state].get(token)
             if nxt is not None:
                 bonus = b.base
@@ -313,6 +294,19 @@ class _Decoder:
         self.pend.append(pending)
         self.comp.append(None)
         return pending, delta, event
+
+    def _completed(self, state: int, node: int) -> tuple[int, int, int] | None:
+        """``(entity id, first node, last node)`` of the longest entity that trie state
+        ``state`` completes at ``node`` (its first node lies depth - 1 nodes up), if any."""
+        b = self.booster
+        assert b is not None
+        found = b.match[state]
+        if found is None:
+            return None
+        first = node
+        for _ in range(found[1] - 1):
+            first = self.parent[first]
+        return b.best_entity(found[0]), first, node
 
     def _settle(
         self, comp: tuple[int, int, int], end: int, following: int, verify: bool = False
@@ -348,7 +342,7 @@ class _Decoder:
         revoked = 0.0
         if self.lm is not None:
             if word:
-                logp, state = self.lm.score(state, word)
+                logp, state = self.word_score(node)
                 lm_score += logp
                 n_words += 1
                 if self.known is not None and word not in self.known:
@@ -362,13 +356,7 @@ class _Decoder:
         event = None
         b = self.booster
         if b is not None and self.trie[node]:
-            comp = self.comp[node]
-            found = b.match[self.trie[node]]
-            if found is not None:
-                first = node
-                for _ in range(found[1] - 1):
-                    first = self.parent[first]
-                comp = (b.best_entity(found[0]), first, node)
+            comp = self._completed(self.trie[node], node) or self.comp[node]
             if comp is not None:
                 delta, event = self._settle(comp, node, -1, self.check)
                 settled += delta
@@ -403,14 +391,6 @@ class _Decoder:
         return (margin is None or gap <= margin), gap
 
     # ------------------------------------------------------------------ search
-    def _settle_gain(self) -> float:
-        """Upper bound of the bonus the settling of a completed entity adds, on top of
-        the pending bonuses it keeps: the completion bonus and the largest entity
-        weight."""
-        if self.booster is None:
-            return 0.0
-        return self.booster.completion + max(0.0, max(self.booster.weights))
-
     def run(self) -> list[Hypothesis]:
         """The search, frame by frame. Each frame first carries every hypothesis over by
         blank or repeat: those scores are exact lower bounds of the survivors', so the
@@ -435,7 +415,6 @@ class _Decoder:
         children = self.children
         child = self.child
         breaks = self.vocab.breaks_word
-        settle_gain = self._settle_gain()
         lm = self.lm
         lmi = self.lmi
         word_score = self.word_score
@@ -446,6 +425,7 @@ class _Decoder:
             match, root = booster.match, booster.root
             rescue = booster.rescue
             start_gain, cap, scale = booster.base, booster.cap, booster.scale
+            settle_gain = booster.settle_gain
         slots_on = self.unbiased_beam > 0
         # node -> [log p(prefix, path ends in blank), log p(prefix, path ends in a token)]
         beams: dict[int, list[float]] = {0: [0.0, NEG_INF]}

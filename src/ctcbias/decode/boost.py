@@ -65,6 +65,9 @@ class AdaptiveBooster:
             0.0, math.log(max(len(compiled), 1) / SIZE_PRIOR_REF)
         )
         self.weights = [item.entity.weight for item in compiled.items]
+        # Upper bound of what confirming a completed entity adds on top of the pending
+        # bonuses it keeps (the decoder's search bound).
+        self.settle_gain = self.completion + max(0.0, max(self.weights, default=0.0))
         self.rescue = compiled.rescue_table(options.rescue_max_fanout)
         # A pruned token is rescued only if its largest possible boost brings it back
         # within the pruning threshold.

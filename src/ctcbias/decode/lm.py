@@ -34,9 +34,6 @@ class LanguageModel(ABC):
     """A word LM as the decoder sees it. Implement ``start``, ``score`` and ``__contains__``."""
 
     order: int = 1
-    # The largest log-prob ``score`` can return (0 for a proper LM); the decoder's search
-    # bounds rely on it.
-    max_logp: float = 0.0
 
     @abstractmethod
     def start(self) -> Hashable:
@@ -239,10 +236,6 @@ class BoostedLM(LanguageModel):
 
     def start(self) -> Hashable:
         return self.base.start()
-
-    @property
-    def max_logp(self) -> float:
-        return max(0.0, self.class_boost + max(self.boost_words.values(), default=0.0))
 
     def score(self, state: Hashable, word: str) -> tuple[float, Hashable]:
         logp, nxt = self.base.score(state, word)
