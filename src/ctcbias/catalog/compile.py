@@ -90,6 +90,7 @@ class CompiledCatalog:
         self.items: tuple[CompiledEntity, ...] = tuple(items)
         self.vocab = vocab
         self._rescue: dict[int, list[tuple[int, ...]]] = {}
+        self._merged: tuple[frozenset[str], ...] | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -101,6 +102,15 @@ class CompiledCatalog:
             ((seq, i) for i, item in enumerate(self.items) for seq in item.token_seqs),
             self.vocab.starts_word,
         )
+
+    @cached_property
+    def weights(self) -> tuple[float, ...]:
+        """Entity weights by entity id."""
+        return tuple(item.entity.weight for item in self.items)
+
+    @cached_property
+    def max_weight(self) -> float:
+        return max(self.weights, default=0.0)
 
     @cached_property
     def word_weights(self) -> dict[str, float]:
@@ -125,6 +135,19 @@ class CompiledCatalog:
     def word_prefixes(self) -> frozenset[str]:
         """Every non-empty prefix of every catalog word."""
         return word_prefixes(self.words)
+
+    def with_lm_vocabulary(
+        self, words: frozenset[str], prefixes: frozenset[str]
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        """An LM's ``words`` and ``prefixes`` with this catalog's words (and their
+        prefixes) added; kept for the last LM, since the unions take milliseconds and
+        every decode with that LM needs them."""
+        merged = self._merged
+        if merged is None or merged[0] is not words or merged[1] is not prefixes:
+            merged = self._merged = (
+                words, prefixes, words | self.words, prefixes | self.word_prefixes
+            )
+        return merged[2], merged[3]
 
     def rescue_table(self, max_fanout: int) -> list[tuple[int, ...]]:
         """Per trie state, the tokens that continue a partial match, for states with at

@@ -42,6 +42,10 @@ def _lse(a: float, b: float) -> float:
     return a + math.log1p(math.exp(b - a))
 
 
+def _second(pair: tuple) -> float:
+    return pair[1]
+
+
 def check_log_probs(log_probs: object, vocab_size: int) -> np.ndarray:
     """``log_probs`` as a (T, V) float32 array, or a DecodeError saying what is wrong."""
     if hasattr(log_probs, "detach"):  # a torch tensor
@@ -109,9 +113,8 @@ class _Decoder:
         oov_on = options.oov_penalty or options.oov_char_penalty
         if lm is not None and oov_on and lm.words is not None:
             self.known, self.prefixes = lm.words, lm.prefixes
-            if compiled is not None:
-                self.known = self.known | compiled.words
-                self.prefixes = self.prefixes | compiled.word_prefixes
+            if compiled is not None and self.prefixes is not None:
+                self.known, self.prefixes = compiled.with_lm_vocabulary(self.known, self.prefixes)
         self.booster = (
             AdaptiveBooster(compiled, vocab, options)
             if compiled is not None and options.adaptive_boost
@@ -391,17 +394,36 @@ class _Decoder:
         return (margin is None or gap <= margin), gap
 
     # ------------------------------------------------------------------ search
+    def _rescued(
+        self, cache: dict, state: int, row: list[float], cand_set: set[int], floor: float
+    ) -> tuple[list[tuple[int, float]], frozenset[int]]:
+        """The continuations of trie state ``state`` that per-frame pruning dropped but a
+        boost can bring back (log-prob at least ``floor``) this frame, as ``(token,
+        log-prob)`` best first and as a set; cached per frame in ``cache``."""
+        found = cache.get(state)
+        if found is None:
+            assert self.booster is not None
+            extra = sorted(
+                ((c, row[c]) for c in self.booster.rescue[state]
+                 if c not in cand_set and row[c] >= floor),
+                key=_second, reverse=True,
+            )
+            cache[state] = found = (extra, frozenset(c for c, _ in extra))
+        return found
+
     def run(self) -> list[Hypothesis]:
         """The search, frame by frame. Each frame first carries every hypothesis over by
         blank or repeat: those scores are exact lower bounds of the survivors', so the
-        ``beam_size``-th best of them is a floor. Extensions are then built only when an
-        upper bound of their score (the parent's text score plus the most the token can
-        add: the LM score of the word it ends, the bonus it gets) reaches that floor.
-        Nothing that could survive is skipped, and most prefix nodes are never built: a
-        plain search gives the same text and scores as building them all. A node is
-        built at the first frame it could survive; its word timing, and the bonus of a
-        catalog token (from its gap to that frame's best token), are those of that
-        frame."""
+        ``beam_size``-th best of them (and the best of them plus ``beam_threshold``) is a
+        floor. Extensions are then considered only when an upper bound of their score
+        (the parent's score, the token's log-prob and the most the token can add: the LM
+        score of the word it ends, the bonus it gets, out-of-vocabulary penalties it
+        certainly incurs) reaches the floor, and built best bound first, each built
+        node's exact score raising the floor. Nothing that could survive is skipped and
+        few nodes are built that do not: a plain search gives the same text and scores as
+        building every extension. A node is built at the first frame it can enter the
+        beam; its word timing, and the bonus of a catalog token (from its gap to that
+        frame's best token), are those of that frame."""
         opts = self.options
         lp = self.lp
         frames, size = lp.shape
@@ -410,6 +432,7 @@ class _Decoder:
         topk = min(opts.token_prune_topk, size - 1)
         beam_size = opts.beam_size
         token_of = self.token
+        parents = self.parent
         text = self.text
         pend = self.pend
         children = self.children
@@ -423,10 +446,24 @@ class _Decoder:
         if booster is not None:
             trie, comp, goto = self.trie, self.comp, booster.goto
             match, root = booster.match, booster.root
-            rescue = booster.rescue
             start_gain, cap, scale = booster.base, booster.cap, booster.scale
             settle_gain = booster.settle_gain
         slots_on = self.unbiased_beam > 0
+        early = self.early_pruning
+        fanout = opts.rescue_max_fanout
+        few_conts = 12  # continuations of a trie state looked up one by one (see below)
+        # out-of-vocabulary penalties, for the bounds
+        known, prefixes = self.known, self.prefixes
+        oov_word, oov_char = opts.oov_penalty, opts.oov_char_penalty
+        piece = self.vocab.text
+        # what starting a word with each token costs at once (see _text_score)
+        start_oov = [
+            self._oov(p) if prefixes is not None and self.sp and p and p not in prefixes
+            else 0.0
+            for p in piece
+        ]
+        thr = opts.beam_threshold
+        unverified = self.unverified
         # node -> [log p(prefix, path ends in blank), log p(prefix, path ends in a token)]
         beams: dict[int, list[float]] = {0: [0.0, NEG_INF]}
         for t in range(frames):
@@ -450,15 +487,19 @@ class _Decoder:
                 idx = np.argpartition(row, size - topk - 1)[size - topk - 1 :].tolist()
             else:
                 idx = range(size)
-            cands = [(c, rowl[c]) for c in idx if c != blank and rowl[c] >= floor]
-            if booster is not None:
-                rescue_floor = top_lp + booster.rescue_margin
+            cands = sorted(
+                ((c, rowl[c]) for c in idx if c != blank and rowl[c] >= floor),
+                key=_second, reverse=True,
+            )
+            rescue_floor = top_lp + booster.rescue_margin if booster is not None else 0.0
             cand_set = {c for c, _ in cands}
-            rescued: dict[int, list[tuple[int, float]]] = {}  # trie state -> rescued tokens
-            # Pass 1: blank and repeat, and the floors they set.
+            rescued: dict = {}  # trie state -> its rescued tokens (see _rescued)
+            # Pass 1: blank and repeat. Their scores are lower bounds of the survivors'
+            # and start the floors: the beam_size-th best (heap) and best + beam_threshold.
             nxt = {}
             totals = []
             stay = []
+            reach = []
             for node, (pb, pnb) in beams.items():
                 total = _lse(pb, pnb)
                 last = token_of[node]
@@ -466,74 +507,209 @@ class _Decoder:
                 nxt[node] = entry
                 totals.append((node, pb, total, last))
                 stay.append(_lse(entry[0], entry[1]) + text[node])
+                reach.append(total + text[node])
             low = low_u = NEG_INF
-            if self.early_pruning and len(stay) >= beam_size:
-                low = heapq.nlargest(beam_size, stay)[-1]
+            if early:
+                heap_s = heapq.nlargest(beam_size, stay)
+                heap_s.reverse()  # ascending: a valid min-heap
+                best_s = heap_s[-1]
+                low = max(heap_s[0] if len(heap_s) == beam_size else NEG_INF, best_s + thr)
                 if slots_on:
-                    unbiased = [s - pend[item[0]] for s, item in zip(stay, totals, strict=True)]
-                    low_u = heapq.nlargest(beam_size, unbiased)[-1]
-            # Pass 2: extensions.
-            for node, pb, total, last in totals:
-                tokens = cands
-                state = 0
-                pending = 0.0
-                if booster is not None:
-                    state = trie[node]
-                    pending = pend[node]
-                    if state:
-                        # Rescue: continuations of a started entity are tried even if pruned.
-                        extra = rescued.get(state)
-                        if extra is None:
-                            rescued[state] = extra = [
-                                (c, rowl[c]) for c in rescue[state]
-                                if c not in cand_set and rowl[c] >= rescue_floor
-                            ]
-                        if extra:
-                            tokens = tokens + extra
-                        conts = goto[state]
-                        settles = comp[node] is not None or match[state] is not None
-                head = text[node]
-                key0 = node * size
-                # What a token that ends the node's unfinished word adds (an upper bound:
-                # out-of-vocabulary penalties only subtract).
-                word_gain = 0.0
-                if lm is not None and lmi[node][0]:
-                    word_gain = lm_weight * word_score(node)[0] + word_bonus
-                for c, lpc in tokens:
-                    ext = (pb if c == last else total) + lpc
-                    new = children.get(key0 + c)
-                    if new is not None:
-                        entry = nxt.get(new)
-                        if entry is not None:  # a hypothesis of the beam: add this path
-                            entry[1] = _lse(entry[1], ext)
-                            continue
-                        score = ext + text[new]
-                        if score < low and (not slots_on or score - pend[new] < low_u):
-                            continue  # cannot survive
-                        nxt[new] = [NEG_INF, ext]
+                    heap_u = heapq.nlargest(
+                        beam_size, [s - pend[item[0]] for s, item in zip(stay, totals, strict=True)]
+                    )
+                    heap_u.reverse()
+                    best_u = heap_u[-1]
+                    low_u = max(heap_u[0] if len(heap_u) == beam_size else NEG_INF, best_u + thr)
+                    reach_u = [r - pend[item[0]] for r, item in zip(reach, totals, strict=True)]
+            # Pass 2: extensions. Paths between hypotheses of the beam are added first;
+            # the others are collected with an upper bound of their score (and of their
+            # score without pending bonuses, for the unbiased slots), each parent's tokens
+            # best first until the bound falls below the floors, and then taken best
+            # bound first, each one built raising the floors, so that few are built that
+            # cannot survive.
+            for node, _, _, _ in totals:
+                p = parents[node]
+                if p < 0 or p not in beams:
+                    continue
+                c = token_of[node]
+                if c not in cand_set:
+                    state = trie[p] if booster is not None else 0
+                    if not state or c not in self._rescued(rescued, state, rowl, cand_set,
+                                                           rescue_floor)[1]:
                         continue
-                    # Not built yet: first an upper bound of its score (and of its score
-                    # without pending bonuses, for the unbiased slots).
-                    gain = word_gain if breaks[c] else 0.0
-                    gain_u = gain - pending
-                    if state:
-                        if c in conts:  # exactly the bonus it will get
-                            gain += start_gain
-                            gap = top_lp - lpc
-                            if gap > 0:
-                                extra_gain = scale * gap
-                                gain += extra_gain if extra_gain < cap else cap
-                        elif settles:  # a completed entity may be confirmed, a match started
-                            gain += settle_gain + start_gain
-                            gain_u += settle_gain + pending
-                        else:  # the match is abandoned; another may start
-                            gain += start_gain - pending
-                    elif booster is not None and c in root:
-                        gain += start_gain
-                    if ext + head + gain < low and (not slots_on or ext + head + gain_u < low_u):
-                        continue
-                    new = child(node, c, t, lpc, top_lp)
+                pb, pnb = beams[p]
+                ext = (pb if c == token_of[p] else _lse(pb, pnb)) + rowl[c]
+                entry = nxt[node]
+                entry[1] = _lse(entry[1], ext)
+            # Collected first against a guess of the final floors (the K-th best of the
+            # hypotheses plus the frame's best log-prob), which is higher than the
+            # floors of the stays: if the floors reached by what was built fall short of
+            # the guess, the candidates between them are collected in a second round.
+            lo, lo_u = low, low_u
+            if early and len(reach) >= beam_size:
+                lo = max(lo, heapq.nlargest(beam_size, reach)[-1] + top_lp)
+                if slots_on:
+                    lo_u = max(lo_u, heapq.nlargest(beam_size, reach_u)[-1] + top_lp)
+            while True:
+                todo = []
+                for node, pb, total, last in totals:
+                    lists = (cands,)
+                    state = 0
+                    pending = 0.0
+                    head = text[node]
+                    # What a token that ends the node's unfinished word adds (an upper bound:
+                    # out-of-vocabulary penalties only subtract).
+                    word = lmi[node][0]
+                    # whether the word can still become a known word (if not, its
+                    # penalty is in the parent's score already)
+                    open_word = prefixes is not None and (not word or word in prefixes)
+                    word_gain = 0.0
+                    if lm is not None and word:
+                        word_gain = lm_weight * word_score(node)[0] + word_bonus
+                        if open_word and word not in known:
+                            word_gain += oov_word + oov_char * len(word)
+                    # Per-token cuts: tokens (best first) whose log-prob lies below the cut of
+                    # their kind cannot survive. ``most``: the most a token can add (apart
+                    # from continuing a match: see cut_c); ``most_u``: without pending bonuses.
+                    most = word_gain if word_gain > 0 else 0.0
+                    most_u = most
+                    conts = ()
+                    if booster is not None:
+                        state = trie[node]
+                        pending = pend[node]
+                        if state:
+                            conts = goto[state]
+                            settles = comp[node] is not None or match[state] is not None
+                            if settles:
+                                most += settle_gain
+                                most_u += settle_gain
+                            else:  # leaving the match takes its pending bonus back
+                                most -= pending
+                                most_u -= pending
+                        else:
+                            most_u -= pending
+                        most += start_gain
+                    base_s = total + head
+                    cut = lo - base_s - most
+                    cut_c = cut
+                    if conts:
+                        # a continuation adds start_gain + min(cap, scale * (top_lp - lpc)) to
+                        # most, which grows with lpc
+                        need = lo - base_s - (word_gain if word_gain > 0 else 0.0) - start_gain
+                        cut_c = need - cap
+                        if scale < 1:
+                            cut_c = max(cut_c, (need - scale * top_lp) / (1 - scale))
+                    if slots_on:
+                        cut_u = lo_u - base_s - most_u
+                        if cut_u < cut:
+                            cut = cut_u
+                        if cut_u < cut_c:
+                            cut_c = cut_u
+                    first_cut = cut if cut < cut_c else cut_c
+                    if conts:
+                        # Continuations, with their own cut, and rescue: continuations of a
+                        # started entity are tried even if per-frame pruning dropped them.
+                        if len(conts) <= few_conts:
+                            # few: looked up one by one, the other tokens cut at ``cut``
+                            toks = []
+                            for c, lpc in cands:
+                                if lpc < cut:
+                                    break
+                                if c not in conts:
+                                    toks.append((c, lpc))
+                            for c in conts:
+                                lpc = rowl[c]
+                                if lpc >= cut_c and (c in cand_set or (
+                                        lpc >= rescue_floor and len(conts) <= fanout)):
+                                    toks.append((c, lpc))
+                            lists = (toks,)
+                            first_cut = NEG_INF
+                        else:
+                            extra = self._rescued(rescued, state, rowl, cand_set,
+                                                  rescue_floor)[0]
+                            if extra:
+                                lists = (cands, extra)
+                    key0 = node * size
+                    for tokens in lists:
+                        for c, lpc in tokens:
+                            if lpc < first_cut:
+                                break
+                            if lpc < (cut_c if c in conts else cut):
+                                continue
+                            new = children.get(key0 + c)
+                            if new is not None:
+                                if new in nxt:
+                                    continue  # a hypothesis of the beam: its path is added
+                                ext = (pb if c == last else total) + lpc
+                                score = ext + text[new]  # exact, unless a check rejects its match
+                                score_u = score - pend[new] if slots_on else score
+                                if score >= lo or (slots_on and score_u >= lo_u):
+                                    todo.append((score, score_u, node, c, lpc, ext, new))
+                                continue
+                            ext = (pb if c == last else total) + lpc
+                            # Not built yet: an upper bound of its score.
+                            if breaks[c]:
+                                gain = word_gain + start_oov[c]
+                            else:
+                                gain = 0.0
+                                if open_word:
+                                    grown = word + piece[c]
+                                    if grown not in prefixes:
+                                        gain = oov_word + oov_char * len(grown)
+                            gain_u = gain - pending
+                            if state:
+                                if c in conts:  # exactly the bonus it will get
+                                    gain += start_gain
+                                    gap = top_lp - lpc
+                                    if gap > 0:
+                                        extra_gain = scale * gap
+                                        gain += extra_gain if extra_gain < cap else cap
+                                elif settles:  # an entity may be confirmed, a match started
+                                    gain += settle_gain + start_gain
+                                    gain_u += settle_gain + pending
+                                else:  # the match is abandoned; another may start
+                                    gain += start_gain - pending
+                            elif booster is not None and c in root:
+                                gain += start_gain
+                            score = ext + head + gain
+                            score_u = ext + head + gain_u
+                            if score >= lo or (slots_on and score_u >= lo_u):
+                                todo.append((score, score_u, node, c, lpc, ext, -1))
+                if early:
+                    todo.sort(reverse=True)
+                for score, score_u, node, c, lpc, ext, new in todo:
+                    if score < low and (not slots_on or score_u < low_u):
+                        continue  # cannot survive
+                    if new < 0:
+                        new = child(node, c, t, lpc, top_lp)
                     nxt[new] = [NEG_INF, ext]
+                    if not early or new in unverified:
+                        continue  # (a check may still take its score down)
+                    # its score is now known: raise the floors
+                    score = ext + text[new]
+                    if len(heap_s) < beam_size or score > heap_s[0]:
+                        if len(heap_s) < beam_size:
+                            heapq.heappush(heap_s, score)
+                        else:
+                            heapq.heapreplace(heap_s, score)
+                        if score > best_s:
+                            best_s = score
+                        low = max(heap_s[0] if len(heap_s) == beam_size else NEG_INF, best_s + thr)
+                    if slots_on:
+                        score_u = score - pend[new]
+                        if len(heap_u) < beam_size or score_u > heap_u[0]:
+                            if len(heap_u) < beam_size:
+                                heapq.heappush(heap_u, score_u)
+                            else:
+                                heapq.heapreplace(heap_u, score_u)
+                            if score_u > best_u:
+                                best_u = score_u
+                            low_u = max(heap_u[0] if len(heap_u) == beam_size else NEG_INF,
+                                        best_u + thr)
+                if low >= lo and (not slots_on or low_u >= lo_u):
+                    break
+                lo, lo_u = low, low_u  # the guess was too high: collect the rest
             beams = self._prune(nxt, text)
         return self._results(beams)
 

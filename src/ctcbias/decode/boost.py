@@ -64,10 +64,10 @@ class AdaptiveBooster:
         self.completion = options.completion_bonus - options.catalog_size_prior * max(
             0.0, math.log(max(len(compiled), 1) / SIZE_PRIOR_REF)
         )
-        self.weights = [item.entity.weight for item in compiled.items]
+        self.weights = compiled.weights
         # Upper bound of what confirming a completed entity adds on top of the pending
         # bonuses it keeps (the decoder's search bound).
-        self.settle_gain = self.completion + max(0.0, max(self.weights, default=0.0))
+        self.settle_gain = self.completion + max(0.0, compiled.max_weight)
         self.rescue = compiled.rescue_table(options.rescue_max_fanout)
         # A pruned token is rescued only if its largest possible boost brings it back
         # within the pruning threshold.

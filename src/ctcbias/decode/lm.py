@@ -230,7 +230,8 @@ class BoostedLM(LanguageModel):
         self, base: LanguageModel, boost_words: Mapping[str, float], class_boost: float
     ) -> None:
         self.base = base
-        self.boost_words = dict(boost_words)
+        # (not copied: a catalog's table, read-only here, and large)
+        self.boost_words = boost_words
         self.class_boost = float(class_boost)
         self.order = base.order
 
