@@ -396,19 +396,18 @@ class _Decoder:
     # ------------------------------------------------------------------ search
     def _rescued(
         self, cache: dict, state: int, row: list[float], cand_set: set[int], floor: float
-    ) -> tuple[list[tuple[int, float]], frozenset[int]]:
+    ) -> list[tuple[int, float]]:
         """The continuations of trie state ``state`` that per-frame pruning dropped but a
         boost can bring back (log-prob at least ``floor``) this frame, as ``(token,
-        log-prob)`` best first and as a set; cached per frame in ``cache``."""
+        log-prob)`` best first; cached per frame in ``cache``."""
         found = cache.get(state)
         if found is None:
             assert self.booster is not None
-            extra = sorted(
+            cache[state] = found = sorted(
                 ((c, row[c]) for c in self.booster.rescue[state]
                  if c not in cand_set and row[c] >= floor),
                 key=_second, reverse=True,
             )
-            cache[state] = found = (extra, frozenset(c for c, _ in extra))
         return found
 
     def run(self) -> list[Hypothesis]:
@@ -449,6 +448,7 @@ class _Decoder:
             start_gain, cap, scale = booster.base, booster.cap, booster.scale
             settle_gain = booster.settle_gain
         slots_on = self.unbiased_beam > 0
+        u_rank = opts.unbiased_rank  # (see _displaced)
         early = self.early_pruning
         fanout = opts.rescue_max_fanout
         few_conts = 12  # continuations of a trie state looked up one by one (see below)
@@ -516,11 +516,11 @@ class _Decoder:
                 low = max(heap_s[0] if len(heap_s) == beam_size else NEG_INF, best_s + thr)
                 if slots_on:
                     heap_u = heapq.nlargest(
-                        beam_size, [s - pend[item[0]] for s, item in zip(stay, totals, strict=True)]
+                        u_rank, [s - pend[item[0]] for s, item in zip(stay, totals, strict=True)]
                     )
                     heap_u.reverse()
                     best_u = heap_u[-1]
-                    low_u = max(heap_u[0] if len(heap_u) == beam_size else NEG_INF, best_u + thr)
+                    low_u = max(heap_u[0] if len(heap_u) == u_rank else NEG_INF, best_u + thr)
                     reach_u = [r - pend[item[0]] for r, item in zip(reach, totals, strict=True)]
             # Pass 2: extensions. Paths between hypotheses of the beam are added first;
             # the others are collected with an upper bound of their score (and of their
@@ -533,10 +533,12 @@ class _Decoder:
                 if p < 0 or p not in beams:
                     continue
                 c = token_of[node]
-                if c not in cand_set:
+                if c not in cand_set:  # then only as a rescued continuation
                     state = trie[p] if booster is not None else 0
-                    if not state or c not in self._rescued(rescued, state, rowl, cand_set,
-                                                           rescue_floor)[1]:
+                    if not state or rowl[c] < rescue_floor:
+                        continue
+                    conts = goto[state]
+                    if c not in conts or len(conts) > fanout:
                         continue
                 pb, pnb = beams[p]
                 ext = (pb if c == token_of[p] else _lse(pb, pnb)) + rowl[c]
@@ -550,7 +552,7 @@ class _Decoder:
             if early and len(reach) >= beam_size:
                 lo = max(lo, heapq.nlargest(beam_size, reach)[-1] + top_lp)
                 if slots_on:
-                    lo_u = max(lo_u, heapq.nlargest(beam_size, reach_u)[-1] + top_lp)
+                    lo_u = max(lo_u, heapq.nlargest(u_rank, reach_u)[-1] + top_lp)
             while True:
                 todo = []
                 for node, pb, total, last in totals:
@@ -627,7 +629,7 @@ class _Decoder:
                             first_cut = NEG_INF
                         else:
                             extra = self._rescued(rescued, state, rowl, cand_set,
-                                                  rescue_floor)[0]
+                                                  rescue_floor)
                             if extra:
                                 lists = (cands, extra)
                     key0 = node * size
@@ -698,14 +700,14 @@ class _Decoder:
                         low = max(heap_s[0] if len(heap_s) == beam_size else NEG_INF, best_s + thr)
                     if slots_on:
                         score_u = score - pend[new]
-                        if len(heap_u) < beam_size or score_u > heap_u[0]:
-                            if len(heap_u) < beam_size:
+                        if len(heap_u) < u_rank or score_u > heap_u[0]:
+                            if len(heap_u) < u_rank:
                                 heapq.heappush(heap_u, score_u)
                             else:
                                 heapq.heapreplace(heap_u, score_u)
                             if score_u > best_u:
                                 best_u = score_u
-                            low_u = max(heap_u[0] if len(heap_u) == beam_size else NEG_INF,
+                            low_u = max(heap_u[0] if len(heap_u) == u_rank else NEG_INF,
                                         best_u + thr)
                 if low >= lo and (not slots_on or low_u >= lo_u):
                     break
@@ -754,24 +756,15 @@ class _Decoder:
     def _displaced(
         self, scored: list[tuple[float, int]], rest: list[tuple[float, int]]
     ) -> list[tuple[float, int]]:
-        """The hypotheses that pending match bonuses pushed out of the beam (at most
-        ``unbiased_beam``, best first): those in the top ``beam_size`` by their score
-        without the bonuses but not in the ``scored`` top by their score with them."""
+        """The unbiased slots: of the ``unbiased_rank`` best hypotheses by their score
+        without pending match bonuses, those that are not in the ``scored`` top by their
+        score with them (at most ``unbiased_beam``, best first, as (unbiased score, node))."""
         pend = self.pend
-        unbiased = [s - pend[node] for s, node in scored]
-        low = min(unbiased)
-        found = []
-        for s, node in rest:  # best first: only those above ``low`` can get in
-            if s <= low:
-                break
-            u = s - pend[node]
-            if u > low:
-                found.append((u, node))
-        if not found:
-            return []
-        cut = sorted(unbiased + [u for u, _ in found], reverse=True)[len(scored) - 1]
-        found.sort(reverse=True)
-        return [item for item in found if item[0] >= cut][: self.unbiased_beam]
+        top = heapq.nlargest(
+            self.options.unbiased_rank, [(s - pend[node], node) for s, node in scored + rest]
+        )
+        inside = {node for _, node in scored}
+        return [item for item in top if item[1] not in inside][: self.unbiased_beam]
 
     def _check_survivors(self, nodes: list[int]) -> set[int]:
         """Verify the pending matches (and BOOST-class words) of surviving nodes; the

@@ -18,12 +18,13 @@ __all__ = ["DecodeOptions"]
 class DecodeOptions:
     # Hypotheses kept after each frame.
     beam_size: int = 16
-    # With a catalog, up to this many more are kept: those in the top beam_size by their
-    # score *without* the bonus pending on unfinished catalog matches that the bonuses
-    # pushed out (held to beam_threshold of the best such score), so the unbiased reading
-    # of a stretch survives while a boosted match is tried and can win when false-accept
-    # control rejects the match (0: off).
+    # With a catalog, up to this many more are kept: those in the top unbiased_rank by
+    # their score *without* the bonus pending on unfinished catalog matches that the
+    # bonuses pushed out of the beam (held to beam_threshold of the best such score), so
+    # the unbiased reading of a stretch survives while a boosted match is tried and can
+    # win when false-accept control rejects the match (0: off).
     unbiased_beam: int = 4
+    unbiased_rank: int = 8
     # Per frame, at most this many tokens (besides blank) are tried as extensions ...
     token_prune_topk: int = 16
     # ... and only those within this many nats of the frame's best token (<= 0).
@@ -93,7 +94,8 @@ class DecodeOptions:
                 raise bad(f.name, "a value ('none' only disables optional techniques)")
             if isinstance(value, float) and not math.isfinite(value):
                 raise bad(f.name, "a finite number")
-        for name in ("beam_size", "token_prune_topk", "nbest", "rescue_max_fanout"):
+        for name in ("beam_size", "token_prune_topk", "nbest", "rescue_max_fanout",
+                     "unbiased_rank"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise bad(name, "an integer >= 1")
