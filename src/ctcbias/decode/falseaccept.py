@@ -60,13 +60,17 @@ def acoustic_gap(
 class GapScorer:
     """``acoustic_gap`` for one utterance, with the per-frame best path precomputed and
     results cached by (tokens, start, end): the same match is often confirmed in several
-    hypotheses. Pure-Python Viterbi: faster than numpy for the short spans involved."""
+    hypotheses. The forced alignment of (tokens, start) is kept and carried on when the
+    same match is checked up to a later frame. Pure-Python Viterbi: faster than numpy for
+    the short spans involved."""
 
     def __init__(self, log_probs: np.ndarray, blank: int = 0) -> None:
         self.lp = log_probs
         self.blank = blank
         self.best_cum = np.concatenate(([0.0], np.cumsum(log_probs.max(axis=1), dtype=np.float64)))
         self.cache: dict[tuple[tuple[int, ...], int, int], float] = {}
+        # (tokens, start) -> [labels, skip, alpha, last frame done, score at each frame]
+        self.runs: dict[tuple[tuple[int, ...], int], list] = {}
 
     def __call__(self, tokens: tuple[int, ...], start: int, end: int) -> float:
         key = (tokens, start, end)
@@ -81,24 +85,36 @@ class GapScorer:
         return gap
 
     def _viterbi(self, tokens: tuple[int, ...], start: int, end: int) -> float:
-        blank = self.blank
-        labels = [blank]
-        for tok in tokens:
-            labels += [tok, blank]
-        size = len(labels)
-        neg = float("-inf")
-        rows = self.lp[start : end + 1, labels].tolist()
-        alpha = [neg] * size
-        alpha[0] = rows[0][0]
-        alpha[1] = rows[0][1]
-        for row in rows[1:]:
-            new = [neg] * size
-            for s in range(size):
-                a = alpha[s]
-                if s >= 1 and alpha[s - 1] > a:
-                    a = alpha[s - 1]
-                if s >= 3 and s % 2 == 1 and labels[s] != labels[s - 2] and alpha[s - 2] > a:
-                    a = alpha[s - 2]
-                new[s] = a + row[s]
-            alpha = new
-        return max(alpha[-1], alpha[-2])
+        """Forced-alignment score of ``tokens`` over frames ``start..end``."""
+        run = self.runs.get((tokens, start))
+        if run is None:
+            labels = [self.blank]
+            for tok in tokens:
+                labels += [tok, self.blank]
+            # s-2 -> s is allowed for a token that differs from the one two back
+            skip = [s >= 3 and s % 2 == 1 and labels[s] != labels[s - 2]
+                    for s in range(len(labels))]
+            row = self.lp[start, labels].tolist()
+            alpha = [float("-inf")] * len(labels)
+            alpha[0], alpha[1] = row[0], row[1]
+            run = self.runs[(tokens, start)] = [labels, skip, alpha, start,
+                                                [max(alpha[-1], alpha[-2])]]
+        labels, skip, alpha, done, finals = run
+        if end > done:
+            size = len(labels)
+            for row in self.lp[done + 1 : end + 1, labels].tolist():
+                new = [alpha[0] + row[0]]
+                for s in range(1, size):
+                    a = alpha[s]
+                    b = alpha[s - 1]
+                    if b > a:
+                        a = b
+                    if skip[s]:
+                        b = alpha[s - 2]
+                        if b > a:
+                            a = b
+                    new.append(a + row[s])
+                alpha = new
+                finals.append(max(alpha[-1], alpha[-2]))
+            run[2], run[3] = alpha, end
+        return finals[end - start]
