@@ -394,6 +394,45 @@ class _Decoder:
         return (margin is None or gap <= margin), gap
 
     # ------------------------------------------------------------------ search
+    def _parent_info(self, node: int) -> tuple:
+        """What the search needs of a hypothesis to extend it, the same at every frame
+        (its text score is final once it is in the beam): ``(text score, unfinished word,
+        whether that word can still become a known one, what ending the word adds (an
+        upper bound: out-of-vocabulary penalties only subtract), the most any token but
+        a match continuation adds, the same without pending bonuses, trie state, pending
+        bonus, continuations, whether leaving the match can confirm an entity)``."""
+        word = self.lmi[node][0]
+        prefixes = self.prefixes
+        # if the word can no longer become a known word, its penalty is in the score
+        open_word = prefixes is not None and (not word or word in prefixes)
+        word_gain = 0.0
+        if self.lm is not None and word:
+            opts = self.options
+            word_gain = opts.lm_weight * self.word_score(node)[0] + opts.word_insertion_bonus
+            if open_word and self.known is not None and word not in self.known:
+                word_gain += self._oov(word)
+        most = word_gain if word_gain > 0 else 0.0
+        most_u = most
+        state, pending, conts, settles = 0, 0.0, (), False
+        b = self.booster
+        if b is not None:
+            state = self.trie[node]
+            pending = self.pend[node]
+            if state:
+                conts = b.goto[state]
+                settles = self.comp[node] is not None or b.match[state] is not None
+                if settles:
+                    most += b.settle_gain
+                    most_u += b.settle_gain
+                else:  # leaving the match takes its pending bonus back
+                    most -= pending
+                    most_u -= pending
+            else:
+                most_u -= pending
+            most += b.base
+        return (self.text[node], word, open_word, word_gain, most, most_u, state, pending,
+                conts, settles)
+
     def _rescued(
         self, cache: dict, state: int, row: list[float], cand_set: set[int], floor: float
     ) -> list[tuple[int, float]]:
@@ -437,14 +476,9 @@ class _Decoder:
         children = self.children
         child = self.child
         breaks = self.vocab.breaks_word
-        lm = self.lm
-        lmi = self.lmi
-        word_score = self.word_score
-        lm_weight, word_bonus = opts.lm_weight, opts.word_insertion_bonus
         booster = self.booster
         if booster is not None:
-            trie, comp, goto = self.trie, self.comp, booster.goto
-            match, root = booster.match, booster.root
+            trie, goto, root = self.trie, booster.goto, booster.root
             start_gain, cap, scale = booster.base, booster.cap, booster.scale
             settle_gain = booster.settle_gain
         slots_on = self.unbiased_beam > 0
@@ -453,7 +487,7 @@ class _Decoder:
         fanout = opts.rescue_max_fanout
         few_conts = 12  # continuations of a trie state looked up one by one (see below)
         # out-of-vocabulary penalties, for the bounds
-        known, prefixes = self.known, self.prefixes
+        prefixes = self.prefixes
         oov_word, oov_char = opts.oov_penalty, opts.oov_char_penalty
         piece = self.vocab.text
         # what starting a word with each token costs at once (see _text_score)
@@ -464,6 +498,7 @@ class _Decoder:
         ]
         thr = opts.beam_threshold
         unverified = self.unverified
+        pinfo: dict[int, tuple] = {}  # node -> _parent_info(node)
         # node -> [log p(prefix, path ends in blank), log p(prefix, path ends in a token)]
         beams: dict[int, list[float]] = {0: [0.0, NEG_INF]}
         for t in range(frames):
@@ -557,41 +592,11 @@ class _Decoder:
                 todo = []
                 for node, pb, total, last in totals:
                     lists = (cands,)
-                    state = 0
-                    pending = 0.0
-                    head = text[node]
-                    # What a token that ends the node's unfinished word adds (an upper bound:
-                    # out-of-vocabulary penalties only subtract).
-                    word = lmi[node][0]
-                    # whether the word can still become a known word (if not, its
-                    # penalty is in the parent's score already)
-                    open_word = prefixes is not None and (not word or word in prefixes)
-                    word_gain = 0.0
-                    if lm is not None and word:
-                        word_gain = lm_weight * word_score(node)[0] + word_bonus
-                        if open_word and word not in known:
-                            word_gain += oov_word + oov_char * len(word)
-                    # Per-token cuts: tokens (best first) whose log-prob lies below the cut of
-                    # their kind cannot survive. ``most``: the most a token can add (apart
-                    # from continuing a match: see cut_c); ``most_u``: without pending bonuses.
-                    most = word_gain if word_gain > 0 else 0.0
-                    most_u = most
-                    conts = ()
-                    if booster is not None:
-                        state = trie[node]
-                        pending = pend[node]
-                        if state:
-                            conts = goto[state]
-                            settles = comp[node] is not None or match[state] is not None
-                            if settles:
-                                most += settle_gain
-                                most_u += settle_gain
-                            else:  # leaving the match takes its pending bonus back
-                                most -= pending
-                                most_u -= pending
-                        else:
-                            most_u -= pending
-                        most += start_gain
+                    info = pinfo.get(node)
+                    if info is None:
+                        info = pinfo[node] = self._parent_info(node)
+                    head, word, open_word, word_gain, most, most_u, state, pending, conts, \
+                        settles = info
                     base_s = total + head
                     cut = lo - base_s - most
                     cut_c = cut
@@ -717,7 +722,11 @@ class _Decoder:
 
     def _prune(self, beams: dict[int, list[float]], text: list[float]) -> dict[int, list[float]]:
         opts = self.options
-        acoustic = {node: _lse(pb, pnb) for node, (pb, pnb) in beams.items()}
+        acoustic = {}
+        for node, (pb, pnb) in beams.items():  # _lse, inline: called for every candidate
+            if pb < pnb:
+                pb, pnb = pnb, pb
+            acoustic[node] = pb if pnb == NEG_INF else pb + math.log1p(math.exp(pnb - pb))
         extra: list[tuple[float, int]] = []
         everyone = [(a + text[node], node) for node, a in acoustic.items()]
         while True:
@@ -760,11 +769,23 @@ class _Decoder:
         without pending match bonuses, those that are not in the ``scored`` top by their
         score with them (at most ``unbiased_beam``, best first, as (unbiased score, node))."""
         pend = self.pend
-        top = heapq.nlargest(
-            self.options.unbiased_rank, [(s - pend[node], node) for s, node in scored + rest]
-        )
-        inside = {node for _, node in scored}
-        return [item for item in top if item[1] not in inside][: self.unbiased_beam]
+        rank = self.options.unbiased_rank
+        unbiased = sorted((s - pend[node] for s, node in scored), reverse=True)
+        low = unbiased[rank - 1] if len(unbiased) >= rank else NEG_INF
+        found = []
+        for s, node in rest:  # best first; the unbiased score is at most the score
+            if s <= low:
+                break
+            u = s - pend[node]
+            if u > low:
+                found.append((u, node))
+        if not found:
+            return []
+        found.sort(reverse=True)
+        if len(unbiased) + len(found) > rank:  # only those in the top ``rank``
+            cut = sorted(unbiased + [u for u, _ in found], reverse=True)[rank - 1]
+            found = [item for item in found if item[0] >= cut]
+        return found[: self.unbiased_beam]
 
     def _check_survivors(self, nodes: list[int]) -> set[int]:
         """Verify the pending matches (and BOOST-class words) of surviving nodes; the
