@@ -174,6 +174,8 @@ def test_bad_inputs():
         beam_search(np.ones((3, len(CHARS))), CHARS)
     with pytest.raises(DecodeError, match="beam_size"):
         DecodeOptions(beam_size=0)
+    with pytest.raises(DecodeError, match="unbiased_rank"):
+        DecodeOptions(unbiased_rank=0)
     assert beam_search(np.zeros((0, len(CHARS))), CHARS)[0].text == ""
 
 
@@ -193,3 +195,19 @@ def test_random_log_probs_never_crash(frames, scale, seed, beam):
         options=DecodeOptions(beam_size=beam, nbest=1, token_prune_topk=5),
     )
     assert hyps and all(math.isfinite(h.score) for h in hyps if frames)
+
+
+def test_gap_scorer_carries_alignments_on_to_later_frames():
+    # GapScorer keeps the forced alignment of (tokens, start) and extends it for a later
+    # end frame: every gap must equal a fresh computation over that span.
+    from ctcbias.decode.falseaccept import GapScorer, acoustic_gap
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(scale=3.0, size=(60, len(CHARS)))
+    lp = (x - np.logaddexp.reduce(x, axis=1, keepdims=True)).astype(np.float32)
+    scorer = GapScorer(lp)
+    checks = [((1, 2, 2, 3), 5, end) for end in (20, 9, 30, 31, 7)]  # out of order on purpose
+    checks += [((4,), 0, 0), ((4, 5), 10, 10), ((6, 7, 8), 40, 59)]
+    for tokens, start, end in checks:
+        got, want = scorer(tokens, start, end), acoustic_gap(lp, tokens, start, end)
+        assert got == pytest.approx(want, abs=1e-4) or (math.isinf(got) and math.isinf(want))

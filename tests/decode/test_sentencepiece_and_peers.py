@@ -89,3 +89,29 @@ def test_entity_spelled_after_a_lone_word_marker_is_reported():
     assert hyp.text == "call Qox now"
     assert [w.entity for w in hyp.words] == [None, "Qox", None]
     assert [m.entity for m in hyp.entities] == ["Qox"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_early_pruning_changes_nothing_with_pieces_and_lm(tokenizer, tmp_path, seed, monkeypatch):
+    # The search bound with word pieces and a word LM whose vocabulary misses some words
+    # (so out-of-vocabulary penalties enter the bound): with the bound off, every
+    # extension is built and pruned afterwards; the text and scores must not change.
+    from ctcbias.decode import ArpaLM, build_arpa
+    from ctcbias.decode import beam as beam_module
+
+    lm_path = tmp_path / "lm.arpa"
+    build_arpa(["call the doctor now", "see you later", "take two pills"] * 5, 3, lm_path)
+    lm = ArpaLM(lm_path)
+    rng = np.random.default_rng(seed)
+    lp = spm_peaky(tokenizer, tokenizer.encode("the doctor takes the medicine today"))
+    lp = lp.astype(np.float64) + rng.normal(scale=3.0, size=lp.shape)
+    lp = (lp - np.logaddexp.reduce(lp, axis=1, keepdims=True)).astype(np.float32)
+    opts = DecodeOptions.unbiased(nbest=4, beam_size=8)
+    for model in (None, lm):
+        fast = beam_search(lp, tokenizer.vocab, options=opts, lm=model)
+        monkeypatch.setattr(beam_module._Decoder, "early_pruning", False)
+        full = beam_search(lp, tokenizer.vocab, options=opts, lm=model)
+        monkeypatch.setattr(beam_module._Decoder, "early_pruning", True)
+        assert [h.text for h in fast] == [h.text for h in full]
+        # (paths are added up in another order: the last bits may differ)
+        assert [h.score for h in fast] == pytest.approx([h.score for h in full], abs=1e-6)
