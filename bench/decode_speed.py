@@ -11,7 +11,9 @@ the other; or a saved (T, V) ``--npy`` with its vocabulary at ``--fps`` frames/s
 that are random but peaky (each token of a real sentence spikes on one frame, blanks
 elsewhere, Gaussian noise on the logits), ``--fps`` frames/s, ``--seconds`` of audio.
 Entities: surnames + world cities from ../shared/data/entities.
-One thread; median of ``--runs`` runs; times are seconds of decoding per second of audio.
+One thread; times are seconds of decoding per second of audio. Ours: ``--runs`` rounds, each
+decoding every size once (after one untimed decode per size), median and minimum per
+size; pyctcdecode: median of ``--peer-runs`` runs per size.
 With ``--lm`` (a file, or ``default``: the shipped LM), both decoders also use that word
 LM: ours with its defaults (unigram boosting of the catalog words included), pyctcdecode
 with the same weights. Prints a Markdown table and a JSON line.
@@ -84,7 +86,9 @@ def main() -> int:
     parser.add_argument("--npy", help="(T, V) log-probs")
     parser.add_argument("--vocab", help="vocabulary file for --npy")
     parser.add_argument("--synthetic", action="store_true", help="synthetic peaky log-probs")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="rounds of ours over all sizes")
+    parser.add_argument("--peer-runs", type=int, default=0,
+                        help="runs of pyctcdecode per size (default: --runs)")
     parser.add_argument("--seconds", type=float, default=30.0, help="with --synthetic")
     parser.add_argument("--fps", type=float, default=25.0,
                         help="frames per second of --npy / --synthetic (our model: 25)")
@@ -161,58 +165,68 @@ def main() -> int:
             peer = PyctcdecodePeer(list(vocab), lm_path)
         except Exception as exc:  # noqa: BLE001
             print(f"pyctcdecode unavailable: {exc}", file=sys.stderr)
-    rows = []
-    peer_s = 0.0
-    for n in [int(s) for s in args.sizes.split(",")]:
+    sizes = [int(x) for x in args.sizes.split(",")]
+    catalogs, compiled, rows = {}, {}, []
+    for n in sizes:
         start = time.perf_counter()
-        catalog = EntityCatalog.from_entities(names[:n], tokenizer=tokenizer)
-        compiled = catalog.compiled_for(vocab) if n else None
-        if compiled is not None:
-            _ = compiled.trie
-        compile_s = time.perf_counter() - start
-        ours = timed(
-            lambda c=compiled: beam_search(log_probs, vocab, catalog=c, options=options, lm=lm),
-            args.runs,
-        )
-        row = {
-            "entities": n,
-            "compile_s": round(compile_s, 3),
-            "ours_rtf": round(ours / audio_s, 5),
-        }
-        if peer is not None and peer_s > args.peer_max_s:
-            row["pyctcdecode_rtf"] = None  # skipped: the previous size was already too slow
-        elif peer is not None:
-            hot = peer.hotwords(catalog) if n else None
-            t0 = time.perf_counter()
-            row["pyctcdecode_rtf"] = round(
-                timed(
-                    lambda h=hot: peer.decode(log_probs, hotwords=h, beam_width=args.beam),
-                    args.runs,
-                )
-                / audio_s,
-                5,
+        catalogs[n] = EntityCatalog.from_entities(names[:n], tokenizer=tokenizer)
+        compiled[n] = catalogs[n].compiled_for(vocab) if n else None
+        if compiled[n] is not None:
+            _ = compiled[n].trie
+        rows.append({"entities": n, "compile_s": round(time.perf_counter() - start, 3)})
+        # one untimed decode: builds what the first decode with a catalog caches
+        beam_search(log_probs, vocab, catalog=compiled[n], options=options, lm=lm)
+    # Ours: each round decodes every size once, so that a slow spell of the machine
+    # slows all sizes alike; the median and the minimum over the rounds per size.
+    times: dict[int, list[float]] = {n: [] for n in sizes}
+    for _ in range(args.runs):
+        for n in sizes:
+            times[n].append(
+                timed(lambda c=compiled[n]: beam_search(
+                    log_probs, vocab, catalog=c, options=options, lm=lm), 1)
             )
-            peer_s = time.perf_counter() - t0
-        rows.append(row)
+    for row in rows:
+        row["ours_rtf"] = round(statistics.median(times[row["entities"]]) / audio_s, 5)
+        row["ours_min_rtf"] = round(min(times[row["entities"]]) / audio_s, 5)
+    peer_s = 0.0
+    for row in rows:
+        if peer is None:
+            break
+        n = row["entities"]
+        if peer_s > args.peer_max_s:
+            row["pyctcdecode_rtf"] = None  # skipped: the previous size was already too slow
+            continue
+        hot = peer.hotwords(catalogs[n]) if n else None
+        t0 = time.perf_counter()
+        row["pyctcdecode_rtf"] = round(
+            timed(lambda h=hot: peer.decode(log_probs, hotwords=h, beam_width=args.beam),
+                  args.peer_runs or args.runs)
+            / audio_s,
+            5,
+        )
+        peer_s = time.perf_counter() - t0
+    for row in rows:
         print(json.dumps(row), file=sys.stderr)
-    base = rows[0]["ours_rtf"]
+    base, base_min = rows[0]["ours_rtf"], rows[0]["ours_min_rtf"]
     print(
         f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames, "
-        f"V={len(vocab)}, beam {args.beam}, LM: {lm_path or 'none'}, median of {args.runs}, "
-        "1 thread, "
+        f"V={len(vocab)}, beam {args.beam}, LM: {lm_path or 'none'}, ours: median and min "
+        f"of {args.runs} rounds over the sizes, pyctcdecode: median of "
+        f"{args.peer_runs or args.runs}, 1 thread, "
         f"{platform.processor() or platform.machine()}, python {platform.python_version()})\n"
     )
     peer_base = rows[0].get("pyctcdecode_rtf")
-    print("| entities | compile s | ctcbias s/s | vs no catalog | pyctcdecode hotwords s/s "
-          "| vs its no catalog |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| entities | compile s | ctcbias s/s (median) | vs no catalog | ctcbias s/s (min) "
+          "| vs no catalog | pyctcdecode hotwords s/s | vs its no catalog |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         peer_ratio = "-"
         if peer_base and r.get("pyctcdecode_rtf"):
             peer_ratio = f"{r['pyctcdecode_rtf'] / peer_base:.1f}x"
         print(
             f"| {r['entities']} | {r['compile_s']} | {r['ours_rtf']} | "
-            f"{r['ours_rtf'] / base:.2f}x | {peer_cell(r)} | {peer_ratio} |"
+            f"{r['ours_rtf'] / base:.2f}x | {r['ours_min_rtf']} | "
+            f"{r['ours_min_rtf'] / base_min:.2f}x | {peer_cell(r)} | {peer_ratio} |"
         )
     print()
     print(json.dumps({"command": " ".join(sys.argv), "audio_s": audio_s,

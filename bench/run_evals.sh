@@ -22,8 +22,8 @@ $E --sets earnings-tts --sizes 100,1000 $LIM --hotword-weight "$HW" \
    --techniques "$T" --out "$OUT/decoder_earnings.jsonl"
 $E --sets librispeech-tts --sizes 100 --techniques lm,decoder --out "$OUT/librispeech.jsonl"
 # speed against catalog size, without and with the word LM, and the acoustic model's RTF
-python bench/decode_speed.py --set entity-tts --utts 10 --runs 3 --sizes 0,100,1000,10000 \
+python bench/decode_speed.py --set entity-tts --utts 10 --runs 21 --peer-runs 3 --sizes 0,100,1000,10000 \
    --peer-max-s 300 > "$OUT/decode_speed.md"
-python bench/decode_speed.py --set entity-tts --utts 10 --runs 3 --sizes 0,100,1000,10000 \
+python bench/decode_speed.py --set entity-tts --utts 10 --runs 21 --peer-runs 3 --sizes 0,100,1000,10000 \
    --peer-max-s 300 --lm default > "$OUT/decode_speed_lm.md"
 python bench/rtf.py --runs 7 > "$OUT/rtf.md"

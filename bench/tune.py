@@ -10,7 +10,8 @@ Four stages, each scored at every catalog size:
 2. ``decoder`` (unigram + adaptive + false-accept control) over the adaptive boost base,
    scale, false-accept margin and ``verify_class_words``, with the best unigram boost of
    stage 1 and no catalog-size prior;
-3. ``decoder`` with those settings over ``catalog_size_prior``;
+3. ``decoder`` with those settings over ``catalog_size_prior``, then over
+   ``unbiased_rank``;
 4. ``pyctcdecode+lm`` over ``hotword_weight`` (``--hotword-weights none`` skips it).
 
 One of our configurations qualifies when its U-WER is at most ``--max-uwer-rise`` above
@@ -71,6 +72,8 @@ def main() -> None:
                     help="verify_class_words values (1: on, 0: off)")
     ap.add_argument("--size-prior", default="0,1,2",
                     help="catalog_size_prior values tried with the chosen settings ('none': skip)")
+    ap.add_argument("--unbiased-rank", default="4,8,16",
+                    help="unbiased_rank values tried with the chosen settings ('none': skip)")
     ap.add_argument("--hotword-weights", default="5,10,20,40",
                     help="pyctcdecode's grid; 'none' skips its stage (slow at N=1000)")
     ap.add_argument("--out", default=None)
@@ -130,12 +133,17 @@ def main() -> None:
         for b, s, m, v in grid for n in sizes
     ])
     best_dec, dec_ok = best(dec)
-    # the catalog-size prior, with the chosen settings (it changes nothing at N <= 100)
-    if a.size_prior != "none":
+    # then, one at a time with the settings chosen so far: the catalog-size prior (it
+    # changes nothing at N <= 100) and the rank that earns an unbiased slot
+    for option, values in (("catalog_size_prior", a.size_prior),
+                           ("unbiased_rank", a.unbiased_rank)):
+        if values == "none":
+            continue
+        kind = int if option == "unbiased_rank" else float
         chosen = best_dec[0]["overrides"]
-        prior = batch([("decoder", n, {**chosen, "catalog_size_prior": p}, 10.0)
-                       for p in floats(a.size_prior) for n in sizes])
-        best_dec, dec_ok = best(prior)
+        refined = batch([("decoder", n, {**chosen, option: kind(v)}, 10.0)
+                         for v in values.split(",") for n in sizes])
+        best_dec, dec_ok = best(refined)
     best_peer, peer_ok = None, None
     if a.hotword_weights != "none":
         peer = batch([("pyctcdecode,lm", n, {}, w)
