@@ -42,6 +42,20 @@ def _lse(a: float, b: float) -> float:
     return a + math.log1p(math.exp(b - a))
 
 
+def _raise_floor(
+    heap: list[float], size: int, score: float, best: float, thr: float
+) -> tuple[float, float]:
+    """Count ``score`` in ``heap`` (a min-heap of the ``size`` best scores so far): the
+    best score and the floor (the ``size``-th best, and at least ``best + thr``) after it."""
+    if len(heap) < size:
+        heapq.heappush(heap, score)
+    elif score > heap[0]:
+        heapq.heapreplace(heap, score)
+    if score > best:
+        best = score
+    return best, max(heap[0] if len(heap) == size else NEG_INF, best + thr)
+
+
 def _second(pair: tuple) -> float:
     return pair[1]
 
@@ -695,25 +709,9 @@ class _Decoder:
                         continue  # (a check may still take its score down)
                     # its score is now known: raise the floors
                     score = ext + text[new]
-                    if len(heap_s) < beam_size or score > heap_s[0]:
-                        if len(heap_s) < beam_size:
-                            heapq.heappush(heap_s, score)
-                        else:
-                            heapq.heapreplace(heap_s, score)
-                        if score > best_s:
-                            best_s = score
-                        low = max(heap_s[0] if len(heap_s) == beam_size else NEG_INF, best_s + thr)
+                    best_s, low = _raise_floor(heap_s, beam_size, score, best_s, thr)
                     if slots_on:
-                        score_u = score - pend[new]
-                        if len(heap_u) < u_rank or score_u > heap_u[0]:
-                            if len(heap_u) < u_rank:
-                                heapq.heappush(heap_u, score_u)
-                            else:
-                                heapq.heapreplace(heap_u, score_u)
-                            if score_u > best_u:
-                                best_u = score_u
-                            low_u = max(heap_u[0] if len(heap_u) == u_rank else NEG_INF,
-                                        best_u + thr)
+                        best_u, low_u = _raise_floor(heap_u, u_rank, score - pend[new], best_u, thr)
                 if low >= lo and (not slots_on or low_u >= lo_u):
                     break
                 lo, lo_u = low, low_u  # the guess was too high: collect the rest
