@@ -211,3 +211,29 @@ def test_gap_scorer_carries_alignments_on_to_later_frames():
     for tokens, start, end in checks:
         got, want = scorer(tokens, start, end), acoustic_gap(lp, tokens, start, end)
         assert got == pytest.approx(want, abs=1e-4) or (math.isinf(got) and math.isinf(want))
+
+
+def test_word_confidence_and_end_come_from_the_token_spikes():
+    # Each letter is already plausible a frame before its spike, so the search builds its
+    # node there; the word's confidence and end must still come from the spikes, as
+    # greedy decoding gives them.
+    from ctcbias.decode.greedy import greedy_transcript
+
+    from .helpers import IDX
+
+    rows = []
+    for ch in "cat":
+        for lp_ch in (-1.5, -0.05):  # rising, then the spike
+            row = np.full(len(CHARS), -12.0)
+            row[IDX[ch]] = lp_ch
+            row[0] = -0.3 if lp_ch < -1 else -4.0
+            rows.append(row)
+        rows.append(np.where(np.arange(len(CHARS)) == 0, -0.01, -12.0))
+    x = np.array(rows)
+    lp = (x - np.logaddexp.reduce(x, axis=1, keepdims=True)).astype(np.float32)
+    greedy = greedy_transcript(lp, CHARS).words[0]
+    beam = beam_search(lp, CHARS, options=DecodeOptions.unbiased())[0].words[0]
+    assert beam.word == greedy.word == "cat"
+    assert beam.confidence == pytest.approx(greedy.confidence, abs=0.01)
+    assert beam.confidence > 0.9
+    assert beam.end == pytest.approx(greedy.end)

@@ -30,6 +30,8 @@ from ctcbias.errors import DecodeError
 __all__ = ["beam_search", "decode_logits", "resolve_catalog", "check_log_probs"]
 
 NEG_INF = float("-inf")
+# Frames after a token's node in which its log-prob peak is looked for (see _peaks).
+PEAK_SPAN = 25
 CatalogInput = EntityCatalog | CompiledCatalog | Sequence[str | Entity] | None
 
 
@@ -142,7 +144,6 @@ class _Decoder:
         self.parent: list[int] = [-1]
         self.token: list[int] = [-1]
         self.frame: list[int] = [-1]
-        self.token_lp: list[float] = [0.0]
         # LM side, fixed at creation: (text of the unfinished last word, LM log-prob of
         # the completed words, their number, penalties of the completed words outside
         # the known vocabulary, LM state)
@@ -202,7 +203,6 @@ class _Decoder:
         self.parent.append(node)
         self.token.append(token)
         self.frame.append(frame)
-        self.token_lp.append(token_lp)
         prev_word, lm_score, n_words, oov, lm_state = self.lmi[node]
         if self.vocab.breaks_word[token]:
             # The token ends the previous word: score it with the LM.
@@ -840,6 +840,7 @@ class _Decoder:
         vocab = self.vocab
         shift = self.options.frame_shift_s
         nodes = self.path(node)
+        peak = self._peaks(nodes)
         # Words as [text, first node, last node, token log-probs]
         spans: list[list] = []
         cur: list | None = None
@@ -862,7 +863,7 @@ class _Decoder:
             node_word[n] = len(spans) - 1
             cur[0] += piece
             cur[2] = n
-            cur[3].append(self.token_lp[n])
+            cur[3].append(peak[n][1])
         events = [self.event[n] for n in nodes if self.event[n] is not None]
         if last_event is not None:
             events.append(last_event)
@@ -875,7 +876,7 @@ class _Decoder:
             if lo is None or hi is None:
                 continue
             start = self.frame[spans[lo][1]] * shift
-            end = (self.frame[spans[hi][2]] + 1) * shift
+            end = (peak[spans[hi][2]][0] + 1) * shift
             matches.append(
                 EntityMatch(entity.written, entity.normalized, round(start, 3), round(end, 3),
                             ev.accepted, ev.gap)
@@ -889,11 +890,11 @@ class _Decoder:
                 hi, written = replace[i]
                 lps = [x for s in spans[i : hi + 1] for x in s[3]]
                 first, last = spans[i][1], spans[hi][2]
-                words.append(self._word(written, first, last, lps, written))
+                words.append(self._word(written, self.frame[first], peak[last][0], lps, written))
                 i = hi + 1
                 continue
             s = spans[i]
-            words.append(self._word(s[0], s[1], s[2], s[3], None))
+            words.append(self._word(s[0], self.frame[s[1]], peak[s[2]][0], s[3], None))
             i += 1
         return Hypothesis(
             tokens=tuple(self.token[n] for n in nodes),
@@ -907,13 +908,34 @@ class _Decoder:
             boost=boost,
         )
 
-    def _word(self, text: str, first: int, last: int, lps: list[float], entity: str | None) -> Word:
+    def _peaks(self, nodes: list[int]) -> dict[int, tuple[int, float]]:
+        """Per node of a path, the frame where its token's log-prob peaks, and that
+        log-prob: looked for from the frame the node was built (its token could first
+        enter the beam) up to the next token's, at most ``PEAK_SPAN`` frames. A node is
+        built as soon as its token can compete, often before the token's spike, so its
+        own frame's log-prob would understate the word's confidence and end it early."""
+        out = {}
+        frames = self.lp.shape[0]
+        for i, n in enumerate(nodes):
+            start = self.frame[n]
+            stop = self.frame[nodes[i + 1]] if i + 1 < len(nodes) else frames
+            stop = min(max(stop, start + 1), start + PEAK_SPAN)
+            column = self.lp[start:stop, self.token[n]]
+            k = int(column.argmax())
+            out[n] = (start + k, float(column[k]))
+        return out
+
+    def _word(
+        self, text: str, start: int, end: int, lps: list[float], entity: str | None
+    ) -> Word:
+        """A word from frame ``start`` to ``end`` (inclusive), its tokens' log-probs
+        ``lps`` (confidence: their geometric mean, as greedy decoding gives it)."""
         shift = self.options.frame_shift_s
         conf = math.exp(sum(lps) / len(lps)) if lps else 0.0
         return Word(
             word=text,
-            start=round(self.frame[first] * shift, 3),
-            end=round((self.frame[last] + 1) * shift, 3),
+            start=round(start * shift, 3),
+            end=round((end + 1) * shift, 3),
             confidence=round(conf, 4),
             entity=entity,
         )
