@@ -11,6 +11,8 @@
 - ``speechocean-test``: the real speechocean762 test split.
 - ``entity-dev``: a tuning set built like ``entity-tts`` (other sentences and entities),
   for choosing decoder weights without touching the test sets.
+- ``earnings-dev``: a tuning set of other Earnings-21 sentences (the 200 that follow
+  ``earnings-tts``' in the same order), same lists and voices.
 
 The TTS sets are spoken only by held-out voices (see ``ctcbias.data.voices``). Each
 utterance carries its reference entities, and ``bias[N]`` for N in {100, 1000}: the
@@ -38,9 +40,11 @@ from ctcbias.utils import atomic_write
 
 log = logging.getLogger(__name__)
 
-SETS = ("entity-tts", "earnings-tts", "librispeech-tts", "speechocean-test", "entity-dev")
+SETS = ("entity-tts", "earnings-tts", "librispeech-tts", "speechocean-test", "entity-dev",
+        "earnings-dev")
 CATALOG_SIZES = (100, 1000)
-SIZES = {"entity-tts": 600, "earnings-tts": 500, "librispeech-tts": 1000, "entity-dev": 200}
+SIZES = {"entity-tts": 600, "earnings-tts": 500, "librispeech-tts": 1000, "entity-dev": 200,
+         "earnings-dev": 200}
 EARNINGS_TYPES = frozenset({"ORG", "PERSON", "PRODUCT", "GPE"})
 _LEADING = re.compile(r"^(?:the|a|an|our|its|their)\s+", re.IGNORECASE)
 
@@ -97,7 +101,11 @@ def _read_list(path: Path) -> list[str]:
         return [x.strip() for x in fh if x.strip()]
 
 
-def earnings_items(n: int, seed: int, root: Path | None = None) -> list[TextItem]:
+def earnings_items(
+    n: int, seed: int, root: Path | None = None, skip: int = 0
+) -> list[TextItem]:
+    """``n`` Earnings-21 sentences with entities, after the first ``skip`` of the same
+    order (``earnings-dev`` skips ``earnings-tts``' sentences)."""
     root = root or shared_data()
     e21 = root / "earnings" / "earnings21"
     distractors = _read_list(e21 / "bias_distractor_list.txt")
@@ -124,7 +132,10 @@ def earnings_items(n: int, seed: int, root: Path | None = None) -> list[TextItem
     rng.shuffle(candidates)
     candidates.sort(key=lambda c: not any(normalize_text(e["text"]) in oracle_norm for e in c[1]))
     items = []
-    for text, ents in candidates[:n]:
+    # (a sentence said in several calls is skipped after the first ``skip``)
+    taken = {text for text, _ in candidates[:skip]}
+    chosen = [c for c in candidates[skip:] if c[0] not in taken][:n] if skip else candidates[:n]
+    for text, ents in chosen:
         names = [e["text"] for e in ents]
         extra = {
             "bias": _bias_lists(names, distractors, rng),
@@ -217,6 +228,8 @@ def build_evalsets(
                 items = entity_items(n, seed + 1000)
             elif name == "earnings-tts":
                 items = earnings_items(n, seed)
+            elif name == "earnings-dev":
+                items = earnings_items(n, seed, skip=SIZES["earnings-tts"])
             else:
                 items = librispeech_items(n, seed)
             prefix = {
@@ -224,6 +237,7 @@ def build_evalsets(
                 "earnings-tts": "ern",
                 "librispeech-tts": "lib",
                 "entity-dev": "edv",
+                "earnings-dev": "erd",
             }[name]
             jobs = plan_jobs(items, HELDOUT_VOICES, prefix=prefix, split="test", seed=seed)
             utts = run_jobs(jobs, out, "manifest.jsonl", workers=workers)

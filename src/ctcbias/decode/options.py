@@ -52,14 +52,15 @@ class DecodeOptions:
     # catalog match gets adaptive_boost_base plus adaptive_boost_scale times its gap (in
     # nats) to the frame's best token, the gap part capped at adaptive_boost_max.
     adaptive_boost: bool = True
-    adaptive_boost_base: float = 0.5
-    adaptive_boost_scale: float = 0.9
+    adaptive_boost_base: float = 0.25
+    adaptive_boost_scale: float = 0.6
     adaptive_boost_max: float = 4.0
     # Pruned continuations are rescued only from trie states with at most this many
     # continuations (a lone word-start piece can have thousands), and only if their best
     # possible boost could lift them back within prune_threshold.
     rescue_max_fanout: int = 32
-    # (boosting defaults tuned on entity-dev with the shipped model, bench/tune.py;
+    # (boosting defaults tuned on entity-dev and earnings-dev with the shipped model,
+    # bench/tune.py;
     # docs/RESULTS.md)
     # Bonus kept when a match completes, on top of its token bonuses (plus entity weight).
     completion_bonus: float = 1.0
