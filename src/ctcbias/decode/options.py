@@ -59,9 +59,8 @@ class DecodeOptions:
     # continuations (a lone word-start piece can have thousands), and only if their best
     # possible boost could lift them back within prune_threshold.
     rescue_max_fanout: int = 32
-    # (boosting defaults tuned on entity-dev and earnings-dev with the shipped model,
-    # bench/tune.py;
-    # docs/RESULTS.md)
+    # (boosting defaults tuned on entity-dev and earnings-dev with the shipped model:
+    # bench/tune.py, docs/RESULTS.md)
     # Bonus kept when a match completes, on top of its token bonuses (plus entity weight).
     completion_bonus: float = 1.0
     # Catalog-size prior: with N > 100 entities, a completed match keeps this times
