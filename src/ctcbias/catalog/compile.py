@@ -110,6 +110,7 @@ class CompiledCatalog:
 
     @cached_property
     def max_weight(self) -> float:
+        """The largest entity weight (0 for an empty catalog)."""
         return max(self.weights, default=0.0)
 
     @cached_property

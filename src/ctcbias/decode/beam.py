@@ -55,7 +55,13 @@ def _raise_floor(
         heapq.heapreplace(heap, score)
     if score > best:
         best = score
-    return best, max(heap[0] if len(heap) == size else NEG_INF, best + thr)
+    return best, _floor(heap, size, best, thr)
+
+
+def _floor(heap: list[float], size: int, best: float, thr: float) -> float:
+    """The beam's floor given the min-heap of the ``size`` best scores so far and the best
+    one: the ``size``-th best (none while fewer), and at least ``best + thr``."""
+    return max(heap[0] if len(heap) == size else NEG_INF, best + thr)
 
 
 def _second(pair: tuple) -> float:
@@ -492,13 +498,12 @@ class _Decoder:
         breaks = self.vocab.breaks_word
         booster = self.booster
         if booster is not None:
-            trie, goto, root = self.trie, booster.goto, booster.root
+            trie, root, rescue = self.trie, booster.root, booster.rescue
             start_gain, cap, scale = booster.base, booster.cap, booster.scale
             settle_gain = booster.settle_gain
         slots_on = self.unbiased_beam > 0
         u_rank = opts.unbiased_rank  # (see _displaced)
         early = self.early_pruning
-        fanout = opts.rescue_max_fanout
         few_conts = 12  # continuations of a trie state looked up one by one (see below)
         # out-of-vocabulary penalties, for the bounds
         prefixes = self.prefixes
@@ -562,14 +567,14 @@ class _Decoder:
                 heap_s = heapq.nlargest(beam_size, stay)
                 heap_s.reverse()  # ascending: a valid min-heap
                 best_s = heap_s[-1]
-                low = max(heap_s[0] if len(heap_s) == beam_size else NEG_INF, best_s + thr)
+                low = _floor(heap_s, beam_size, best_s, thr)
                 if slots_on:
                     heap_u = heapq.nlargest(
                         u_rank, [s - pend[item[0]] for s, item in zip(stay, totals, strict=True)]
                     )
                     heap_u.reverse()
                     best_u = heap_u[-1]
-                    low_u = max(heap_u[0] if len(heap_u) == u_rank else NEG_INF, best_u + thr)
+                    low_u = _floor(heap_u, u_rank, best_u, thr)
                     reach_u = [r - pend[item[0]] for r, item in zip(reach, totals, strict=True)]
             # Pass 2: extensions. Paths between hypotheses of the beam are added first;
             # the others are collected with an upper bound of their score (and of their
@@ -584,10 +589,7 @@ class _Decoder:
                 c = token_of[node]
                 if c not in cand_set:  # then only as a rescued continuation
                     state = trie[p] if booster is not None else 0
-                    if not state or rowl[c] < rescue_floor:
-                        continue
-                    conts = goto[state]
-                    if c not in conts or len(conts) > fanout:
+                    if not state or rowl[c] < rescue_floor or c not in rescue[state]:
                         continue
                 pb, pnb = beams[p]
                 ext = (pb if c == token_of[p] else _lse(pb, pnb)) + rowl[c]
@@ -639,10 +641,11 @@ class _Decoder:
                                     break
                                 if c not in conts:
                                     toks.append((c, lpc))
+                            rescuable = bool(rescue[state])  # (see rescue_max_fanout)
                             for c in conts:
                                 lpc = rowl[c]
                                 if lpc >= cut_c and (c in cand_set or (
-                                        lpc >= rescue_floor and len(conts) <= fanout)):
+                                        rescuable and lpc >= rescue_floor)):
                                     toks.append((c, lpc))
                             lists = (toks,)
                             first_cut = NEG_INF
