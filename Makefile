@@ -48,6 +48,7 @@ test-fast: setup
 # evaluation sets. Resumable: rerun to continue.
 data: setup
 	$(BIN)/ctcbias data synth
+	$(BIN)/ctcbias data respeak
 	$(BIN)/ctcbias data prepare
 	$(BIN)/ctcbias data evalsets
 

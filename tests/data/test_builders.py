@@ -46,6 +46,28 @@ def test_synth_corpus_is_resumable_and_uses_training_voices(data_root):
     assert read_manifest(out / "train.jsonl")[0].text == first_text
 
 
+def test_respoken_corpus_speaks_plan_sentences_with_new_voices(data_root):
+    _need("espeak-ng", "flite")
+    pytest.importorskip("hibari", reason="hibari-tts not installed (pip install -e .[tts])")
+    from ctcbias.data.corpus import build_respoken_corpus, build_synth_corpus
+    from ctcbias.errors import DataError
+
+    src = data_root / "corpus"
+    build_synth_corpus(src, limit=24, workers=1)
+    out = data_root / "corpus_vc"
+    with pytest.raises(DataError, match="no corpus plan"):
+        build_respoken_corpus(out, data_root / "missing" / "plan.json", limit=6, workers=1)
+    stats = build_respoken_corpus(out, src / "plan.json", limit=6, workers=1)
+    utts = read_manifest(out / "train.jsonl")
+    assert stats["train"]["utterances"] == len(utts) == 6
+    planned = {u.text for u in read_manifest(src / "train.jsonl")}
+    for u in utts:
+        assert u.text in planned
+        assert u.speaker.startswith("hibarivc:")
+        assert voice_by_id(u.speaker).speaker not in HELDOUT_SPEAKERS
+        assert u.audio_path(out).is_file() and u.duration > 0.3
+
+
 def test_evalsets_build_with_heldout_voices_and_bias_lists(data_root):
     _need("text2wave")
     pytest.importorskip("piper", reason="piper-tts not installed (pip install -e .[tts])")

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from ctcbias.data.manifest import read_manifest
-from ctcbias.data.voices import HELDOUT_SPEAKERS, HELDOUT_VOICES, TRAIN_VOICES, voice_by_id
+from ctcbias.data.voices import (
+    HELDOUT_SPEAKERS,
+    HELDOUT_VOICES,
+    TRAIN_VOICES,
+    VC_VOICES,
+    voice_by_id,
+)
 from ctcbias.paths import data_root
 from ctcbias.text.normalize import normalize_text
 
@@ -109,7 +115,7 @@ def test_eval_entities_come_from_heldout_half(pools, training_text):
 
 
 def test_voices_keep_speakers_apart():
-    train = {v.speaker for v in TRAIN_VOICES}
+    train = {v.speaker for v in TRAIN_VOICES + VC_VOICES}
     assert not train & HELDOUT_SPEAKERS
     assert {v.speaker for v in HELDOUT_VOICES} == HELDOUT_SPEAKERS
     assert len(TRAIN_VOICES) >= 40
@@ -121,6 +127,7 @@ def _built_training_manifests() -> list[Path]:
         root / "corpus" / "train.jsonl",
         root / "corpus" / "dev.jsonl",
         root / "speechocean" / "train.jsonl",
+        root / "corpus_vc" / "train.jsonl",
     ]
     return [p for p in cands if p.is_file()]
 

@@ -29,6 +29,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     s.set_defaults(func=_synth)
 
+    r = dsub.add_parser(
+        "respeak",
+        help="speak the corpus' training sentences again with new voices made from hibari's "
+        "(formant, pitch, breathiness and slope changes: data/corpus_vc)",
+    )
+    r.add_argument("--source", type=Path, default=None,
+                   help="corpus plan to take sentences from (default DATA_ROOT/corpus/plan.json)")
+    r.add_argument("--out", type=Path, default=None,
+                   help="output folder (default DATA_ROOT/corpus_vc)")
+    r.add_argument("--limit", type=int, default=8000, help="sentences to speak (0: all)")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--workers", type=int, default=None,
+                   help="parallel processes (default: all cores)")
+    r.set_defaults(func=_respeak)
+
     pr = dsub.add_parser("prepare", help="manifests for the real speechocean762 train/test splits")
     pr.add_argument(
         "--out", type=Path, default=None, help="output folder (default DATA_ROOT/speechocean)"
@@ -60,6 +75,20 @@ def _synth(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         limit=args.limit,
+    )
+    print(json.dumps(stats, indent=2))
+    return 0
+
+
+def _respeak(args: argparse.Namespace) -> int:
+    from ctcbias.data.corpus import build_respoken_corpus
+
+    stats = build_respoken_corpus(
+        args.out or data_root() / "corpus_vc",
+        args.source or data_root() / "corpus" / "plan.json",
+        limit=args.limit or None,
+        seed=args.seed,
+        workers=args.workers,
     )
     print(json.dumps(stats, indent=2))
     return 0

@@ -12,7 +12,7 @@ from ctcbias.data.manifest import Utterance, manifest_stats, write_manifest
 from ctcbias.data.pools import load_pools
 from ctcbias.data.sentences import TextItem, build_training_text, check_no_leak, make_guard
 from ctcbias.data.synth import SynthJob, plan_jobs, run_jobs
-from ctcbias.data.voices import HELDOUT_SPEAKERS, TRAIN_VOICES, voice_by_id
+from ctcbias.data.voices import HELDOUT_SPEAKERS, TRAIN_VOICES, VC_VOICES, voice_by_id
 from ctcbias.errors import DataError
 from ctcbias.paths import shared_data
 from ctcbias.utils import atomic_write
@@ -127,6 +127,57 @@ def build_synth_corpus(
         "sources": sources,
         "seed": seed,
     }
+    with atomic_write(out_dir / "stats.json") as fh:
+        json.dump(stats, fh, indent=2)
+    return stats
+
+
+def build_respoken_corpus(
+    out_dir: Path,
+    source: Path,
+    *,
+    limit: int | None = 8000,
+    seed: int = 0,
+    workers: int | None = None,
+) -> dict:
+    """Speak the training sentences of the corpus plan ``source`` (a ``plan.json`` of
+    ``data synth``) again with the ``hibarivc`` voices (new vocal tracts and pitches made
+    from hibari's voice, see ``ctcbias.data.voices``) into ``out_dir/train.jsonl``.
+
+    ``limit`` sentences (a seeded sample) are taken; they went through the leak guard
+    when ``source`` was planned and are checked again here. As in ``build_synth_corpus``,
+    the plan is written to ``out_dir/plan.json`` before any audio and a rerun resumes it.
+    """
+    plan_file = out_dir / "plan.json"
+    if plan_file.is_file():
+        plan = json.loads(plan_file.read_text(encoding="utf-8"))
+        jobs = [SynthJob(**{**j, "entities": tuple(j["entities"])}) for j in plan["train"]]
+        log.info("resuming the plan in %s (%d utterances)", plan_file, len(jobs))
+    else:
+        if not source.is_file():
+            raise DataError(f"{source}: no corpus plan (run `ctcbias data synth` first)")
+        src = json.loads(source.read_text(encoding="utf-8"))
+        texts = [j for j in src.get("train", []) if j.get("text")]
+        if not texts:
+            raise DataError(f"{source}: the plan has no training sentences")
+        rng = random.Random(seed)
+        rng.shuffle(texts)
+        texts = texts[:limit] if limit else texts
+        leaks = check_no_leak((j["text"] for j in texts), make_guard(load_pools()))
+        if leaks:
+            raise DataError(f"{source}: training text leaks evaluation material: {leaks[:3]}")
+        items = [
+            TextItem(j["text"], "respoken", tuple(j["entities"]), json.loads(j["extra_json"]))
+            for j in texts
+        ]
+        jobs = plan_jobs(items, VC_VOICES, prefix="rsp", split="train", seed=seed)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_write(plan_file) as fh:
+            json.dump({"train": [asdict(j) for j in jobs], "source": str(source), "seed": seed}, fh)
+    for j in jobs:
+        assert voice_by_id(j.voice_id).speaker not in HELDOUT_SPEAKERS
+    train = run_jobs(jobs, out_dir, "train.jsonl", workers=workers)
+    stats = {"train": manifest_stats(train), "source": str(source), "seed": seed}
     with atomic_write(out_dir / "stats.json") as fh:
         json.dump(stats, fh, indent=2)
     return stats

@@ -115,7 +115,8 @@ def run_jobs(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     missing = {voice_by_id(j.voice_id).engine for j in jobs} - {
-        e for e in ("espeak", "flite", "festival", "hibari", "piper") if engine_available(e)
+        e for e in ("espeak", "flite", "festival", "hibari", "hibarivc", "piper")
+        if engine_available(e)
     }
     if missing:
         raise DataError(

