@@ -4,8 +4,11 @@
     python bench/tune.py [--model M] [--lm LM] [--sizes 100,1000] [--limit 200] \
         [--jobs 2] [--out docs/results/tune.jsonl]
 
-Four stages, each scored on every tuning set (``--sets``) at every catalog size:
+Five stages, each scored on every tuning set (``--sets``) at every catalog size:
 
+0. ``lm`` over the out-of-vocabulary penalties (``--oov``: per word and per character):
+   the pair with the lowest mean WER is used by every later row, so that the reference
+   ``lm`` row is itself tuned (``--only-oov`` stops here);
 1. ``lm`` (the reference for U-WER) and ``lm+unigram`` over ``unigram_boost``;
 2. ``decoder`` (unigram + adaptive + false-accept control) over the adaptive boost base,
    scale, false-accept margin and ``verify_class_words``, with the best unigram boost of
@@ -79,6 +82,9 @@ def main() -> None:
                     help="unbiased_rank values tried with the chosen settings ('none': skip)")
     ap.add_argument("--hotword-weights", default="5,10,20,40",
                     help="pyctcdecode's grid; 'none' skips its stage (slow at N=1000)")
+    ap.add_argument("--oov", default="-10:0,-6:-0.5,-4:-1,-2:-1.5,-1:-2",
+                    help="oov_penalty:oov_char_penalty pairs of stage 0 ('none': skip)")
+    ap.add_argument("--only-oov", action="store_true", help="stop after stage 0")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
@@ -104,7 +110,22 @@ def main() -> None:
             groups.setdefault(key, []).append(r)
         return groups
 
-    ref = {(r["set"], r["N"]): r for r in batch([("lm", n, {}, 10.0) for n in sizes])}
+    oov: dict = {}  # the LM-side settings every row of ours uses (stage 0)
+    if a.oov != "none":
+        pairs = [tuple(float(x) for x in p.split(":")) for p in a.oov.split(",")]
+        # (the lm row's WER does not depend on the catalog size: one size is enough)
+        rows = batch([("lm", sizes[0], {"oov_penalty": w, "oov_char_penalty": c}, 10.0)
+                      for w, c in pairs])
+        win = min(grouped(rows).values(), key=lambda g: sum(r["wer"] for r in g) / len(g))
+        oov = win[0]["overrides"]
+        print(json.dumps({"best_oov": oov, "rows": win}), flush=True)
+        if a.out:
+            with open(a.out, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"tune": "best_oov", "overrides": oov, "rows": win}) + "\n")
+        if a.only_oov:
+            return
+
+    ref = {(r["set"], r["N"]): r for r in batch([("lm", n, dict(oov), 10.0) for n in sizes])}
 
     def best(out: list[dict], bound: bool = True) -> tuple[list[dict], bool]:
         """The winning group (and whether it met the U-WER bound)."""
@@ -126,14 +147,14 @@ def main() -> None:
             groups, key=lambda g: max(r["u_wer"] - ref[r["set"], r["N"]]["u_wer"] for r in g)
         ), False
 
-    uni = batch([("lm,unigram", n, {"unigram_boost": u}, 10.0)
+    uni = batch([("lm,unigram", n, {**oov, "unigram_boost": u}, 10.0)
                  for u in floats(a.unigram) for n in sizes])
     best_uni, uni_ok = best(uni)
     ub = best_uni[0]["overrides"]["unigram_boost"]
     verify = [bool(int(v)) for v in a.verify_words.split(",")]
     grid = itertools.product(floats(a.base), floats(a.scale), floats(a.margin), verify)
     dec = batch([
-        ("decoder", n, {"unigram_boost": ub, "adaptive_boost_base": b,
+        ("decoder", n, {**oov, "unigram_boost": ub, "adaptive_boost_base": b,
                         "adaptive_boost_scale": s, "false_accept_margin": m,
                         "verify_class_words": v, "catalog_size_prior": 0.0}, 10.0)
         for b, s, m, v in grid for n in sizes
