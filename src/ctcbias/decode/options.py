@@ -41,10 +41,12 @@ class DecodeOptions:
     # catalog's) vocabulary, and already while an unfinished word can no longer become a
     # known word, so hypotheses cannot dodge the LM by gluing words together (<= 0; 0
     # disables). Like pyctcdecode's unk_score_offset.
-    oov_penalty: float = -10.0
+    oov_penalty: float = -2.0
     # ... plus this much per character of such a word (<= 0): an unknown word is spelled
     # out, so a long one costs more, and gluing several words into one does not pay.
-    oov_char_penalty: float = 0.0
+    # (-2 and -1.5: bench/tune.py stage 0, on entity-dev and earnings-dev; -10 and 0
+    # before session 5 glued runs of misheard words into one long unknown word)
+    oov_char_penalty: float = -1.5
     # Unigram boosting: added to log P(<unk> | history) for a catalog word (the BOOST
     # class). None: no class boost (catalog words scored as the LM scores them).
     unigram_boost: float | None = 5.0
