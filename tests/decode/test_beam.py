@@ -69,16 +69,17 @@ def test_rejected_match_with_a_large_pending_bonus_does_not_stall_the_search():
     assert hyp.text == "call pertsy now please"
 
 
-def test_catalog_size_prior_takes_ln_n_over_100_off_a_long_list():
+@pytest.mark.parametrize("prior", [1.0, DecodeOptions().catalog_size_prior])
+def test_catalog_size_prior_takes_ln_n_over_100_off_a_long_list(prior):
     lp = peaky("call pertzy now")
     letters = "abcdefghijklmnopqrstuvwxyz"
     distractors = [f"qx{letters[i // 26 % 26]}{letters[i % 26]}{letters[i // 676]}"
                    for i in range(999)]
-    opts = DecodeOptions(false_accept_margin=None)
+    opts = DecodeOptions(false_accept_margin=None, catalog_size_prior=prior)
     short = beam_search(lp, CHARS, catalog=["Pertzy"], options=opts)[0]
     long = beam_search(lp, CHARS, catalog=["Pertzy", *distractors], options=opts)[0]
     assert short.text == long.text == "call Pertzy now"
-    assert math.isclose(short.boost - long.boost, math.log(1000 / 100), rel_tol=1e-6)
+    assert math.isclose(short.boost - long.boost, prior * math.log(1000 / 100), rel_tol=1e-6)
     off = dataclasses.replace(opts, catalog_size_prior=0.0)
     assert beam_search(lp, CHARS, catalog=["Pertzy", *distractors], options=off)[0].boost == (
         short.boost
