@@ -92,15 +92,19 @@ def main() -> None:
     floats = lambda s: [float(x) for x in s.split(",")]  # noqa: E731
     common = {"model": a.model, "limit": a.limit, "lm": a.lm}
 
+    def emit(record: dict) -> None:
+        """Append one JSON line to ``--out`` (if given)."""
+        if a.out:
+            Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+            with open(a.out, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record) + "\n")
+
     def batch(jobs: list[tuple]) -> list[dict]:
         with ProcessPoolExecutor(a.jobs) as pool:
             out = list(pool.map(_run, [(common, d, *j) for j in jobs for d in dev_sets]))
         for row in out:
             print(json.dumps(row), flush=True)
-            if a.out:
-                Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-                with open(a.out, "a", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"tune": row["set"], **row}) + "\n")
+            emit({"tune": row["set"], **row})
         return out
 
     def grouped(out: list[dict]) -> dict[str, list[dict]]:
@@ -119,9 +123,7 @@ def main() -> None:
         win = min(grouped(rows).values(), key=lambda g: sum(r["wer"] for r in g) / len(g))
         oov = win[0]["overrides"]
         print(json.dumps({"best_oov": oov, "rows": win}), flush=True)
-        if a.out:
-            with open(a.out, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"tune": "best_oov", "overrides": oov, "rows": win}) + "\n")
+        emit({"tune": "best_oov", "overrides": oov, "rows": win})
         if a.only_oov:
             return
 
@@ -184,9 +186,7 @@ def main() -> None:
         "best_pyctcdecode": {"within_uwer_bound": peer_ok, "rows": best_peer},
     }
     print(json.dumps(summary, indent=1))
-    if a.out:
-        with open(a.out, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"tune": "summary", **summary}) + "\n")
+    emit({"tune": "summary", **summary})
 
 
 if __name__ == "__main__":

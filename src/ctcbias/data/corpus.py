@@ -85,8 +85,7 @@ def build_synth_corpus(
     plan_file = out_dir / "plan.json"
     if plan_file.is_file():
         plan = json.loads(plan_file.read_text(encoding="utf-8"))
-        train_jobs = [SynthJob(**{**j, "entities": tuple(j["entities"])}) for j in plan["train"]]
-        dev_jobs = [SynthJob(**{**j, "entities": tuple(j["entities"])}) for j in plan["dev"]]
+        train_jobs, dev_jobs = _planned_jobs(plan["train"]), _planned_jobs(plan["dev"])
         dropped, sources = plan["dropped"], plan["sources"]
         log.info(
             "resuming the plan in %s (%d train, %d dev utterances)",
@@ -151,7 +150,7 @@ def build_respoken_corpus(
     plan_file = out_dir / "plan.json"
     if plan_file.is_file():
         plan = json.loads(plan_file.read_text(encoding="utf-8"))
-        jobs = [SynthJob(**{**j, "entities": tuple(j["entities"])}) for j in plan["train"]]
+        jobs = _planned_jobs(plan["train"])
         log.info("resuming the plan in %s (%d utterances)", plan_file, len(jobs))
     else:
         if not source.is_file():
@@ -181,6 +180,11 @@ def build_respoken_corpus(
     with atomic_write(out_dir / "stats.json") as fh:
         json.dump(stats, fh, indent=2)
     return stats
+
+
+def _planned_jobs(records: list[dict]) -> list[SynthJob]:
+    """The jobs of a ``plan.json`` list (JSON has no tuples)."""
+    return [SynthJob(**{**j, "entities": tuple(j["entities"])}) for j in records]
 
 
 def _count(xs) -> dict[str, int]:

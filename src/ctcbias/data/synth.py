@@ -114,9 +114,8 @@ def run_jobs(
     from tqdm import tqdm
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    missing = {voice_by_id(j.voice_id).engine for j in jobs} - {
-        e for e in ("espeak", "flite", "festival", "hibari", "hibarivc", "piper")
-        if engine_available(e)
+    missing = {
+        e for e in {voice_by_id(j.voice_id).engine for j in jobs} if not engine_available(e)
     }
     if missing:
         raise DataError(
