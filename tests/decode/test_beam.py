@@ -69,6 +69,55 @@ def test_rejected_match_with_a_large_pending_bonus_does_not_stall_the_search():
     assert hyp.text == "call pertsy now please"
 
 
+def _soft(text: str) -> np.ndarray:
+    """Log-probs with soft spikes: two frames per character, the character at -0.4 then
+    blank, so that waiting on blank through a word costs only a few nats."""
+    from .helpers import IDX
+
+    rows = []
+    for ch in text.replace(" ", "|"):
+        for k in range(2):
+            row = np.full(len(CHARS), -12.0)
+            row[0] = -1.6 if k else -3.0
+            row[IDX[ch]] = -0.4 if k == 0 else -3.0
+            rows.append(row)
+    arr = np.array(rows)
+    return (arr - np.logaddexp.reduce(arr, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_a_stalled_partial_match_loses_its_bonus():
+    # "pertsy" starts the entity "Pertsylvania", whose next token never comes. The match
+    # hypotheses carry 3 nats of bonus per token, more than waiting on blank costs, so
+    # without the partial-match check they hold the beam, waiting, until the end; with
+    # it a stalled match is checked against the audio, loses its bonus and drops out.
+    lp = _soft("call pertsy now please")
+    opts = DecodeOptions(beam_size=8, nbest=8, adaptive_boost_base=3.0, catalog_size_prior=0.0)
+    plain = beam_search(lp, CHARS, options=DecodeOptions.unbiased())[0].text
+    assert plain == "call pertsy now please"
+    off = beam_search(lp, CHARS, catalog=["Pertsylvania"],
+                      options=dataclasses.replace(opts, partial_match_check=False))
+    assert any(not h.text.endswith("please") for h in off)  # stuck inside the match
+    hyps = beam_search(lp, CHARS, catalog=["Pertsylvania"], options=opts)
+    assert hyps[0].text == plain
+    assert all(h.text.startswith("cal") and h.text.split()[-1].startswith(("pl", "pe", "le"))
+               for h in hyps)
+    # without the unbiased slots the plain reading is gone before the check can fire
+    # (the rejected match then goes on from where it stalled): the two work together
+    alone = dataclasses.replace(opts, unbiased_beam=0)
+    assert beam_search(lp, CHARS, catalog=["Pertsylvania"], options=alone)[0].text != plain
+
+
+def test_unbiased_slots_hold_readings_the_beam_threshold_cut():
+    # Few hypotheses, but the boosted ones lie more than beam_threshold above the plain
+    # reading: the slots used to be filled only from beyond beam_size, so the threshold
+    # removed the plain reading and the search ended inside the match.
+    lp = _soft("call pertsy now please")
+    opts = DecodeOptions(beam_size=8, adaptive_boost_base=3.0, catalog_size_prior=0.0,
+                         beam_threshold=-20.0)
+    hyp = beam_search(lp, CHARS, catalog=["Pertsylvania"], options=opts)[0]
+    assert hyp.text == "call pertsy now please"
+
+
 @pytest.mark.parametrize("prior", [1.0, DecodeOptions().catalog_size_prior])
 def test_catalog_size_prior_takes_ln_n_over_100_off_a_long_list(prior):
     lp = peaky("call pertzy now")
@@ -128,7 +177,8 @@ def test_rejected_entity_falls_back_to_the_unbiased_reading():
     # checked; rejected, it used to stay in the text. The unbiased slot keeps "pertsy".
     lp = peaky("call pertsy now", "call pertzy now", gap=9.0)
     opts = DecodeOptions(adaptive_boost_max=12.0, adaptive_boost_scale=1.5, beam_size=1,
-                         false_accept_margin=1.0, prune_threshold=-12.0, unbiased_beam=0)
+                         false_accept_margin=1.0, prune_threshold=-12.0, unbiased_beam=0,
+                         partial_match_check=False)
     stuck = beam_search(lp, CHARS, catalog=["Pertzy"], options=opts)[0]
     assert "pertzy" in stuck.text and not stuck.entities[0].accepted
     hyp = beam_search(lp, CHARS, catalog=["Pertzy"],

@@ -169,6 +169,12 @@ class _Decoder:
         self.bonus: list[float] = [0.0]
         self.pend: list[float] = [0.0]
         self.comp: list[tuple[int, int, int] | None] = [None]
+        self.mfirst: list[int] = [0]  # first node of the node's partial match (0: none)
+        # Partial matches are checked like completed ones while they wait for their next
+        # token (see _check_partial): node -> the last frame its check covered.
+        self.check_partial = self.check and options.partial_match_check
+        self.partial_checked: dict[int, int] = {}
+        self.pinfo: dict[int, tuple] = {}  # node -> _parent_info(node), see run
         self.children: dict[int, int] = {}  # node * V + token -> child node
         self.word_lm: dict[int, tuple[float, object]] = {}  # see word_score
         self.unverified: set[int] = set()  # nodes whose confirmed match awaits verification
@@ -300,6 +306,7 @@ class _Decoder:
                 self.bonus.append(bonus)
                 self.pend.append(pending)
                 self.comp.append(comp)
+                self.mfirst.append(self.mfirst[node])
                 return pending, delta, event
             if comp is not None:
                 # the match is left: a completed entity is confirmed (verified only if the
@@ -316,6 +323,7 @@ class _Decoder:
         self.bonus.append(pending)
         self.pend.append(pending)
         self.comp.append(None)
+        self.mfirst.append(new if nxt else 0)
         return pending, delta, event
 
     def _completed(self, state: int, node: int) -> tuple[int, int, int] | None:
@@ -397,19 +405,11 @@ class _Decoder:
     def _verify(self, first: int, last: int, following: int) -> tuple[bool, float]:
         """False-accept check of the tokens from node ``first`` to ``last``, followed by
         node ``following`` (-1: the end): ``(accepted, gap)``."""
-        tokens = []
-        node = last
-        while True:
-            tokens.append(self.token[node])
-            if node == first:
-                break
-            node = self.parent[node]
-        tokens.reverse()
         start = self.frame[first]
         end = self.frame[following] - 1 if following >= 0 else self.lp.shape[0] - 1
         end = max(end, self.frame[last])
         assert self.gap is not None
-        gap = self.gap(tuple(tokens), start, end)
+        gap = self.gap(self._tokens(first, last), start, end)
         margin = self.options.false_accept_margin
         return (margin is None or gap <= margin), gap
 
@@ -517,7 +517,7 @@ class _Decoder:
         ]
         thr = opts.beam_threshold
         unverified = self.unverified
-        pinfo: dict[int, tuple] = {}  # node -> _parent_info(node)
+        pinfo = self.pinfo  # node -> _parent_info(node)
         # node -> [log p(prefix, path ends in blank), log p(prefix, path ends in a token)]
         beams: dict[int, list[float]] = {0: [0.0, NEG_INF]}
         for t in range(frames):
@@ -718,29 +718,39 @@ class _Decoder:
                 if low >= lo and (not slots_on or low_u >= lo_u):
                     break
                 lo, lo_u = low, low_u  # the guess was too high: collect the rest
-            beams = self._prune(nxt, text)
+            beams = self._prune(nxt, text, t)
         return self._results(beams)
 
-    def _prune(self, beams: dict[int, list[float]], text: list[float]) -> dict[int, list[float]]:
+    def _prune(
+        self, beams: dict[int, list[float]], text: list[float], frame: int
+    ) -> dict[int, list[float]]:
         opts = self.options
         acoustic = {}
         for node, (pb, pnb) in beams.items():  # _lse, inline: called for every candidate
             if pb < pnb:
                 pb, pnb = pnb, pb
             acoustic[node] = pb if pnb == NEG_INF else pb + math.log1p(math.exp(pnb - pb))
-        extra: list[tuple[float, int]] = []
         everyone = [(a + text[node], node) for node, a in acoustic.items()]
+        beam_size, thr = opts.beam_size, opts.beam_threshold
         while True:
-            scored = everyone
-            if len(everyone) > opts.beam_size:
-                everyone.sort(reverse=True)
-                rest = everyone[opts.beam_size :]
-                scored = everyone[: opts.beam_size]
-                if self.unbiased_beam:
-                    extra = self._displaced(scored, rest)
-            if not self.unverified:
+            # the beam: the beam_size best within beam_threshold of the best; the unbiased
+            # slots are taken from all the others (also those the threshold cut, which a
+            # stretch of boosted hypotheses can put far above the plain reading)
+            everyone.sort(reverse=True)
+            floor = everyone[0][0] + thr
+            n, limit = 0, min(beam_size, len(everyone))
+            while n < limit and everyone[n][0] >= floor:
+                n += 1
+            scored = everyone[:n]
+            extra = (
+                self._displaced(scored, everyone[n:])
+                if self.unbiased_beam and n < len(everyone) else []
+            )
+            if not self.unverified and not self.check_partial:
                 break
-            rejected = self._check_survivors([n for _, n in scored] + [n for _, n in extra])
+            rejected = self._check_survivors(
+                [n for _, n in scored] + [n for _, n in extra], frame
+            )
             if not rejected:
                 break
             # a rejected match's bonus was taken back: rescore those nodes, select again
@@ -748,16 +758,14 @@ class _Decoder:
                 (acoustic[node] + text[node], node) if node in rejected else (s, node)
                 for s, node in everyone
             ]
-        best = max(s for s, _ in scored)
-        floor = best + opts.beam_threshold
-        kept = {node: beams[node] for s, node in scored if s >= floor}
+        kept = {node: beams[node] for _, node in scored}
         if extra:
             # The slots are ranked without pending bonuses, so they are held to the best
             # score without them: a stretch of boosted hypotheses (their pending bonus
             # taken back when they leave the match) cannot push the plain reading out.
             pend = self.pend
             floor_u = max(s - pend[node] for s, node in scored)
-            floor_u = max(floor_u, extra[0][0]) + opts.beam_threshold
+            floor_u = max(floor_u, extra[0][0]) + thr
             for s, node in extra:
                 if s >= floor_u:
                     kept[node] = beams[node]
@@ -788,12 +796,15 @@ class _Decoder:
             found = [item for item in found if item[0] >= cut]
         return found[: self.unbiased_beam]
 
-    def _check_survivors(self, nodes: list[int]) -> set[int]:
-        """Verify the pending matches (and BOOST-class words) of surviving nodes; the
-        nodes where one was rejected (its bonus is taken back, so the selection must be
-        redone)."""
+    def _check_survivors(self, nodes: list[int], frame: int) -> set[int]:
+        """Verify the pending matches (and BOOST-class words) of surviving nodes, and
+        (up to ``frame``) their partial matches; the nodes where one was rejected (its
+        bonus is taken back, so the selection must be redone)."""
         changed = set()
         for node in nodes:
+            if self.check_partial and self.pend[node] > 0.0 and self.trie[node]:
+                if not self._check_partial(node, frame):
+                    changed.add(node)
             if node not in self.unverified:
                 continue
             self.unverified.discard(node)
@@ -815,6 +826,54 @@ class _Decoder:
                 self.text[node] -= word[2]
                 changed.add(node)
         return changed
+
+    def _check_partial(self, node: int, frame: int) -> bool:
+        """False-accept check of the partial match ``node`` is in, over its frames up to
+        ``frame`` less ``partial_check_lag`` (at least up to its last token): a match
+        that has stalled on speech its tokens cannot explain, or that was boosted through
+        tokens the audio does not support, loses its pending bonus and leaves the catalog
+        trie, so that it cannot hold a beam slot on that bonus while it waits for a
+        continuation that never comes. A completed entity inside the match that passes
+        the same check keeps the node as it is (it is checked again when the match is
+        left). Returns False when the match was rejected."""
+        end = frame - self.options.partial_check_lag
+        if end <= self.frame[node] or self.partial_checked.get(node) == end:
+            return True  # not stalled (yet), or checked up to there
+        self.partial_checked[node] = end
+        first = self.mfirst[node]
+        if first == node:
+            return True  # one token: only the starting bonus is pending
+        start = self.frame[first]
+        assert self.gap is not None
+        margin = self.options.false_accept_margin
+        if self.gap(self._tokens(first, node), start, end) <= margin:
+            return True
+        comp = self.comp[node]
+        if comp is None and self.booster is not None and self.booster.match[self.trie[node]]:
+            comp = self._completed(self.trie[node], node)
+        if comp is not None and self.gap(
+            self._tokens(comp[1], comp[2]), self.frame[comp[1]], end
+        ) <= margin:
+            return True
+        pending = self.pend[node]
+        self.text[node] -= pending
+        self.pend[node] = 0.0
+        self.trie[node] = 0
+        self.comp[node] = None
+        self.mfirst[node] = 0
+        self.pinfo.pop(node, None)
+        return False
+
+    def _tokens(self, first: int, last: int) -> tuple[int, ...]:
+        """The tokens of the nodes from ``first`` to ``last`` (an ancestor of it)."""
+        tokens = []
+        node = last
+        while True:
+            tokens.append(self.token[node])
+            if node == first:
+                break
+            node = self.parent[node]
+        return tuple(reversed(tokens))
 
     # ------------------------------------------------------------------ results
     def _results(self, beams: dict[int, list[float]]) -> list[Hypothesis]:

@@ -78,6 +78,13 @@ class DecodeOptions:
     # check over its own tokens, or its score falls back to the plain LM's (out-of-
     # vocabulary penalty included). Catches entities that the class alone put in the text.
     verify_class_words: bool = False
+    # ... and a partial match is checked the same way while it waits for its next token,
+    # over its frames up to this many frames before the current one: one that stalls on
+    # speech its tokens cannot explain (or was boosted through tokens the audio does not
+    # support) loses its pending bonus, so that it cannot hold a beam slot on that bonus
+    # for seconds while the plain reading is pruned.
+    partial_match_check: bool = True
+    partial_check_lag: int = 4
     # Hypotheses returned.
     nbest: int = 1
     # Seconds per log-prob frame, for word timings: 0.04 = 10 ms hop x 4 subsampling
@@ -102,8 +109,10 @@ class DecodeOptions:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise bad(name, "an integer >= 1")
-        if not isinstance(self.unbiased_beam, int) or self.unbiased_beam < 0:
-            raise bad("unbiased_beam", "an integer >= 0")
+        for name in ("unbiased_beam", "partial_check_lag"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise bad(name, "an integer >= 0")
         for name in ("prune_threshold", "beam_threshold", "oov_penalty", "oov_char_penalty"):
             if getattr(self, name) > 0:
                 raise bad(name, "a number <= 0")
