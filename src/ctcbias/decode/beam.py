@@ -146,6 +146,7 @@ class _Decoder:
         self.sp = vocab.kind == "sentencepiece"
         self.unbiased_beam = options.unbiased_beam if self.booster is not None else 0
         self.gap = GapScorer(log_probs, vocab.blank) if self.check else None
+        self.best_cum = self.gap.best_cum.tolist() if self.gap is not None else []
         # The prefix tree, one entry per node in each list; node 0 is the empty prefix.
         self.parent: list[int] = [-1]
         self.token: list[int] = [-1]
@@ -169,11 +170,13 @@ class _Decoder:
         self.bonus: list[float] = [0.0]
         self.pend: list[float] = [0.0]
         self.comp: list[tuple[int, int, int] | None] = [None]
-        self.mfirst: list[int] = [0]  # first node of the node's partial match (0: none)
-        # Partial matches are checked like completed ones while they wait for their next
-        # token (see _check_partial): node -> the last frame its check covered.
+        # first node of the node's partial match (0: none) and the match's length
+        self.mfirst: list[int] = [0]
+        self.mlen: list[int] = [0]
+        # acoustic log-prob of the path up to the frame before the node's token, when the
+        # node was built (see _check_partial)
+        self.before: list[float] = [0.0]
         self.check_partial = self.check and options.partial_match_check
-        self.partial_checked: dict[int, int] = {}
         self.pinfo: dict[int, tuple] = {}  # node -> _parent_info(node), see run
         self.children: dict[int, int] = {}  # node * V + token -> child node
         self.word_lm: dict[int, tuple[float, object]] = {}  # see word_score
@@ -207,14 +210,18 @@ class _Decoder:
         gluing words into one unknown word is no cheaper than keeping them apart."""
         return self.options.oov_penalty + self.options.oov_char_penalty * len(word)
 
-    def child(self, node: int, token: int, frame: int, token_lp: float, top_lp: float) -> int:
+    def child(
+        self, node: int, token: int, frame: int, token_lp: float, top_lp: float, before: float
+    ) -> int:
         """Create the node for prefix ``node`` + ``token`` (with its text scores), first
-        used at ``frame`` (the caller looks it up in ``children`` first)."""
+        used at ``frame``, where the path to it had scored ``before`` up to the frame before
+        (the caller looks it up in ``children`` first)."""
         new = len(self.parent)
         self.children[node * self.size + token] = new
         self.parent.append(node)
         self.token.append(token)
         self.frame.append(frame)
+        self.before.append(before)
         prev_word, lm_score, n_words, oov, lm_state = self.lmi[node]
         if self.vocab.breaks_word[token]:
             # The token ends the previous word: score it with the LM.
@@ -307,6 +314,7 @@ class _Decoder:
                 self.pend.append(pending)
                 self.comp.append(comp)
                 self.mfirst.append(self.mfirst[node])
+                self.mlen.append(self.mlen[node] + 1)
                 return pending, delta, event
             if comp is not None:
                 # the match is left: a completed entity is confirmed (verified only if the
@@ -324,6 +332,7 @@ class _Decoder:
         self.pend.append(pending)
         self.comp.append(None)
         self.mfirst.append(new if nxt else 0)
+        self.mlen.append(1 if nxt else 0)
         return pending, delta, event
 
     def _completed(self, state: int, node: int) -> tuple[int, int, int] | None:
@@ -706,7 +715,7 @@ class _Decoder:
                     if score < low and (not slots_on or score_u < low_u):
                         continue  # cannot survive
                     if new < 0:
-                        new = child(node, c, t, lpc, top_lp)
+                        new = child(node, c, t, lpc, top_lp, ext - lpc)
                     nxt[new] = [NEG_INF, ext]
                     if not early or new in unverified:
                         continue  # (a check may still take its score down)
@@ -749,7 +758,7 @@ class _Decoder:
             if not self.unverified and not self.check_partial:
                 break
             rejected = self._check_survivors(
-                [n for _, n in scored] + [n for _, n in extra], frame
+                [n for _, n in scored] + [n for _, n in extra], frame, acoustic
             )
             if not rejected:
                 break
@@ -796,14 +805,16 @@ class _Decoder:
             found = [item for item in found if item[0] >= cut]
         return found[: self.unbiased_beam]
 
-    def _check_survivors(self, nodes: list[int], frame: int) -> set[int]:
+    def _check_survivors(
+        self, nodes: list[int], frame: int, acoustic: dict[int, float]
+    ) -> set[int]:
         """Verify the pending matches (and BOOST-class words) of surviving nodes, and
         (up to ``frame``) their partial matches; the nodes where one was rejected (its
         bonus is taken back, so the selection must be redone)."""
         changed = set()
         for node in nodes:
             if self.check_partial and self.pend[node] > 0.0 and self.trie[node]:
-                if not self._check_partial(node, frame):
+                if not self._check_partial(node, frame, acoustic[node]):
                     changed.add(node)
             if node not in self.unverified:
                 continue
@@ -827,30 +838,33 @@ class _Decoder:
                 changed.add(node)
         return changed
 
-    def _check_partial(self, node: int, frame: int) -> bool:
-        """False-accept check of the partial match ``node`` is in, over its frames up to
-        ``frame`` less ``partial_check_lag`` (at least up to its last token): a match
-        that has stalled on speech its tokens cannot explain, or that was boosted through
-        tokens the audio does not support, loses its pending bonus and leaves the catalog
-        trie, so that it cannot hold a beam slot on that bonus while it waits for a
-        continuation that never comes. A completed entity inside the match that passes
-        the same check keeps the node as it is (it is checked again when the match is
-        left). Returns False when the match was rejected."""
-        end = frame - self.options.partial_check_lag
-        if end <= self.frame[node] or self.partial_checked.get(node) == end:
-            return True  # not stalled (yet), or checked up to there
-        self.partial_checked[node] = end
+    def _check_partial(self, node: int, frame: int, acoustic: float) -> bool:
+        """False-accept check of the partial match ``node`` is in (its acoustic score at
+        ``frame`` is ``acoustic``), once it has waited more than ``partial_check_lag``
+        frames for its next token: a match that has stalled on speech its tokens cannot
+        explain, or that was boosted through tokens the audio does not support, loses its
+        pending bonus and leaves the catalog trie, so that it cannot hold a beam slot on
+        that bonus while it waits for a continuation that never comes. The match's score
+        is what the path gained since the frame before its first token (every alignment,
+        as the beam keeps it: no Viterbi here), against the best path over the same
+        frames, per token, held to ``false_accept_margin``. A completed entity inside the
+        match that passes the completed-entity check over the same frames keeps the node
+        as it is (it is checked again when the match is left). Returns False when the
+        match was rejected."""
         first = self.mfirst[node]
-        if first == node:
-            return True  # one token: only the starting bonus is pending
+        if first == node or frame - self.options.partial_check_lag <= self.frame[node]:
+            return True  # one token (only the starting bonus is pending), or not stalled
         start = self.frame[first]
-        assert self.gap is not None
+        cum = self.best_cum
+        best = cum[frame + 1] - cum[start]
         margin = self.options.false_accept_margin
-        if self.gap(self._tokens(first, node), start, end) <= margin:
+        if best - (acoustic - self.before[first]) <= margin * self.mlen[node]:
             return True
+        end = frame
         comp = self.comp[node]
         if comp is None and self.booster is not None and self.booster.match[self.trie[node]]:
             comp = self._completed(self.trie[node], node)
+        assert self.gap is not None
         if comp is not None and self.gap(
             self._tokens(comp[1], comp[2]), self.frame[comp[1]], end
         ) <= margin:
