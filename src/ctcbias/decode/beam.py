@@ -717,10 +717,13 @@ class _Decoder:
                     if new < 0:
                         new = child(node, c, t, lpc, top_lp, ext - lpc)
                     nxt[new] = [NEG_INF, ext]
-                    if not early or new in unverified:
-                        continue  # (a check may still take its score down)
-                    # its score is now known: raise the floors
+                    if not early:
+                        continue
+                    # its score is now known: raise the floors (if a check is still to
+                    # come, with what the score falls to if the check rejects)
                     score = ext + text[new]
+                    if new in unverified:
+                        score -= self._at_stake(new)
                     best_s, low = _raise_floor(heap_s, beam_size, score, best_s, thr)
                     if slots_on:
                         best_u, low_u = _raise_floor(heap_u, u_rank, score - pend[new], best_u, thr)
@@ -741,6 +744,7 @@ class _Decoder:
             acoustic[node] = pb if pnb == NEG_INF else pb + math.log1p(math.exp(pnb - pb))
         everyone = [(a + text[node], node) for node, a in acoustic.items()]
         beam_size, thr = opts.beam_size, opts.beam_threshold
+        checked: set[int] = set()  # survivors checked at this frame (see _check_survivors)
         while True:
             # the beam: the beam_size best within beam_threshold of the best; the unbiased
             # slots are taken from all the others (also those the threshold cut, which a
@@ -757,9 +761,10 @@ class _Decoder:
             )
             if not self.unverified and not self.check_partial:
                 break
-            rejected = self._check_survivors(
-                [n for _, n in scored] + [n for _, n in extra], frame, acoustic
-            )
+            todo = [n for _, n in scored if n not in checked]
+            todo += [n for _, n in extra if n not in checked]
+            checked.update(todo)
+            rejected = self._check_survivors(todo, frame, acoustic)
             if not rejected:
                 break
             # a rejected match's bonus was taken back: rescore those nodes, select again
@@ -805,6 +810,17 @@ class _Decoder:
             found = [item for item in found if item[0] >= cut]
         return found[: self.unbiased_beam]
 
+    def _at_stake(self, node: int) -> float:
+        """How much the checks still to come on ``node`` can take off its score."""
+        stake = 0.0
+        ev = self.event[node]
+        if ev is not None and ev.kept > 0.0:
+            stake += ev.kept
+        word = self.word_check.get(node)
+        if word is not None:
+            stake += word[2]
+        return stake
+
     def _check_survivors(
         self, nodes: list[int], frame: int, acoustic: dict[int, float]
     ) -> set[int]:
@@ -812,13 +828,18 @@ class _Decoder:
         (up to ``frame``) their partial matches; the nodes where one was rejected (its
         bonus is taken back, so the selection must be redone)."""
         changed = set()
+        pend, trie, mfirst, built = self.pend, self.trie, self.mfirst, self.frame
+        stalled = frame - self.options.partial_check_lag  # built before this: stalled
+        partial = self.check_partial
+        unverified = self.unverified
         for node in nodes:
-            if self.check_partial and self.pend[node] > 0.0 and self.trie[node]:
+            if (partial and pend[node] > 0.0 and built[node] < stalled and trie[node]
+                    and mfirst[node] != node):
                 if not self._check_partial(node, frame, acoustic[node]):
                     changed.add(node)
-            if node not in self.unverified:
+            if node not in unverified:
                 continue
-            self.unverified.discard(node)
+            unverified.discard(node)
             ev = self.event[node]
             if ev is not None:
                 accepted, gap = self._verify(ev.first_node, ev.last_node, ev.next_node)
@@ -847,10 +868,10 @@ class _Decoder:
         that bonus while it waits for a continuation that never comes. The match's score
         is what the path gained since the frame before its first token (every alignment,
         as the beam keeps it: no Viterbi here), against the best path over the same
-        frames, per token, held to ``false_accept_margin``. A completed entity inside the
-        match that passes the completed-entity check over the same frames keeps the node
-        as it is (it is checked again when the match is left). Returns False when the
-        match was rejected."""
+        frames, per token, held to ``false_accept_margin``. An entity completed inside the
+        match goes with it: the path that left the match where the entity ended settles
+        it (a forced alignment here, per stalled node and frame, cost more than all the
+        rest of the check). Returns False when the match was rejected."""
         first = self.mfirst[node]
         if first == node or frame - self.options.partial_check_lag <= self.frame[node]:
             return True  # one token (only the starting bonus is pending), or not stalled
@@ -859,15 +880,6 @@ class _Decoder:
         best = cum[frame + 1] - cum[start]
         margin = self.options.false_accept_margin
         if best - (acoustic - self.before[first]) <= margin * self.mlen[node]:
-            return True
-        end = frame
-        comp = self.comp[node]
-        if comp is None and self.booster is not None and self.booster.match[self.trie[node]]:
-            comp = self._completed(self.trie[node], node)
-        assert self.gap is not None
-        if comp is not None and self.gap(
-            self._tokens(comp[1], comp[2]), self.frame[comp[1]], end
-        ) <= margin:
             return True
         pending = self.pend[node]
         self.text[node] -= pending
