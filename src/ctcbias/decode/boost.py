@@ -13,6 +13,10 @@ the rules:
 * When the match is left, a completed entity (at a word end) is *confirmed*: its token
   bonuses plus ``completion_bonus`` and the entity's weight are kept. Everything else
   pending is taken back, exactly: an abandoned prefix ends with no bonus.
+* With false-accept control, a match that waits more than ``partial_check_lag`` frames
+  for its next token is checked like a completed one (the decoder's ``_check_partial``)
+  and, if it fails, its pending bonus is taken back at once, so that it cannot hold the
+  beam on that bonus while the plain reading is pruned.
 """
 
 from __future__ import annotations
