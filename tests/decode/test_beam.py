@@ -13,7 +13,7 @@ from ctcbias.decode import DecodeOptions, beam_search, decode_logits, greedy_ids
 from ctcbias.decode.beam import _lse
 from ctcbias.errors import DecodeError
 
-from .helpers import CHARS, peaky
+from .helpers import CHARS, IDX, peaky
 
 PLAIN = DecodeOptions.unbiased()
 
@@ -72,8 +72,6 @@ def test_rejected_match_with_a_large_pending_bonus_does_not_stall_the_search():
 def _soft(text: str) -> np.ndarray:
     """Log-probs with soft spikes: two frames per character, the character at -0.4 then
     blank, so that waiting on blank through a word costs only a few nats."""
-    from .helpers import IDX
-
     rows = []
     for ch in text.replace(" ", "|"):
         for k in range(2):

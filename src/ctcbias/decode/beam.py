@@ -146,7 +146,6 @@ class _Decoder:
         self.sp = vocab.kind == "sentencepiece"
         self.unbiased_beam = options.unbiased_beam if self.booster is not None else 0
         self.gap = GapScorer(log_probs, vocab.blank) if self.check else None
-        self.best_cum = self.gap.best_cum.tolist() if self.gap is not None else []
         # The prefix tree, one entry per node in each list; node 0 is the empty prefix.
         self.parent: list[int] = [-1]
         self.token: list[int] = [-1]
@@ -833,6 +832,8 @@ class _Decoder:
         partial = self.check_partial
         unverified = self.unverified
         for node in nodes:
+            # (in a match of two tokens or more, so more than the starting bonus pending,
+            # and stalled: see _check_partial)
             if (partial and pend[node] > 0.0 and built[node] < stalled and trie[node]
                     and mfirst[node] != node):
                 if not self._check_partial(node, frame, acoustic[node]):
@@ -871,12 +872,12 @@ class _Decoder:
         frames, per token, held to ``false_accept_margin``. An entity completed inside the
         match goes with it: the path that left the match where the entity ended settles
         it (a forced alignment here, per stalled node and frame, cost more than all the
-        rest of the check). Returns False when the match was rejected."""
+        rest of the check). Called by ``_check_survivors`` only for nodes in a match of
+        two tokens or more that have stalled. Returns False when the match was rejected."""
         first = self.mfirst[node]
-        if first == node or frame - self.options.partial_check_lag <= self.frame[node]:
-            return True  # one token (only the starting bonus is pending), or not stalled
         start = self.frame[first]
-        cum = self.best_cum
+        assert self.gap is not None
+        cum = self.gap.best_cum
         best = cum[frame + 1] - cum[start]
         margin = self.options.false_accept_margin
         if best - (acoustic - self.before[first]) <= margin * self.mlen[node]:

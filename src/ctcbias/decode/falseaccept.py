@@ -67,7 +67,11 @@ class GapScorer:
     def __init__(self, log_probs: np.ndarray, blank: int = 0) -> None:
         self.lp = log_probs
         self.blank = blank
-        self.best_cum = np.concatenate(([0.0], np.cumsum(log_probs.max(axis=1), dtype=np.float64)))
+        # best-path score of frames [0, t) at index t (a list: read per frame by the
+        # decoder's partial-match check)
+        self.best_cum: list[float] = np.concatenate(
+            ([0.0], np.cumsum(log_probs.max(axis=1), dtype=np.float64))
+        ).tolist()
         self.cache: dict[tuple[tuple[int, ...], int, int], float] = {}
         # (tokens, start) -> [labels, skip, alpha, last frame done, score at each frame]
         self.runs: dict[tuple[tuple[int, ...], int], list] = {}
@@ -79,7 +83,7 @@ class GapScorer:
             if end < start or not tokens:
                 gap = float("inf")
             else:
-                best = float(self.best_cum[end + 1] - self.best_cum[start])
+                best = self.best_cum[end + 1] - self.best_cum[start]
                 gap = (best - self._viterbi(tokens, start, end)) / len(tokens)
             self.cache[key] = gap
         return gap

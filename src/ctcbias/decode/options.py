@@ -82,8 +82,8 @@ class DecodeOptions:
     # check over its own tokens, or its score falls back to the plain LM's (out-of-
     # vocabulary penalty included). Catches entities that the class alone put in the text.
     verify_class_words: bool = False
-    # ... and a partial match is checked the same way while it waits for its next token,
-    # over its frames up to this many frames before the current one: one that stalls on
+    # ... and a partial match is checked the same way, over its frames so far, once it has
+    # waited more than partial_check_lag frames for its next token: one that stalls on
     # speech its tokens cannot explain (or was boosted through tokens the audio does not
     # support) loses its pending bonus, so that it cannot hold a beam slot on that bonus
     # for seconds while the plain reading is pruned.
