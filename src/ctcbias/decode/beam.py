@@ -44,20 +44,6 @@ def _lse(a: float, b: float) -> float:
     return a + math.log1p(math.exp(b - a))
 
 
-def _raise_floor(
-    heap: list[float], size: int, score: float, best: float, thr: float
-) -> tuple[float, float]:
-    """Count ``score`` in ``heap`` (a min-heap of the ``size`` best scores so far): the
-    best score and the floor (the ``size``-th best, and at least ``best + thr``) after it."""
-    if len(heap) < size:
-        heapq.heappush(heap, score)
-    elif score > heap[0]:
-        heapq.heapreplace(heap, score)
-    if score > best:
-        best = score
-    return best, _floor(heap, size, best, thr)
-
-
 def _floor(heap: list[float], size: int, best: float, thr: float) -> float:
     """The beam's floor given the min-heap of the ``size`` best scores so far and the best
     one: the ``size``-th best (none while fewer), and at least ``best + thr``."""
@@ -176,6 +162,9 @@ class _Decoder:
         # node was built (see _check_partial)
         self.before: list[float] = [0.0]
         self.check_partial = self.check and options.partial_match_check
+        # nodes in a match of two tokens or more (with more than the starting bonus
+        # pending): those the partial-match check may have to look at
+        self.in_match: set[int] = set()
         self.pinfo: dict[int, tuple] = {}  # node -> _parent_info(node), see run
         self.children: dict[int, int] = {}  # node * V + token -> child node
         self.word_lm: dict[int, tuple[float, object]] = {}  # see word_score
@@ -314,6 +303,7 @@ class _Decoder:
                 self.comp.append(comp)
                 self.mfirst.append(self.mfirst[node])
                 self.mlen.append(self.mlen[node] + 1)
+                self.in_match.add(new)
                 return pending, delta, event
             if comp is not None:
                 # the match is left: a completed entity is confirmed (verified only if the
@@ -461,21 +451,17 @@ class _Decoder:
         return (self.text[node], word, open_word, word_gain, most, most_u, state, pending,
                 conts, settles)
 
-    def _rescued(
-        self, cache: dict, state: int, row: list[float], cand_set: set[int], floor: float
+    @staticmethod
+    def _rescue_pool(
+        row: np.ndarray, rowl: list[float], cand_set: set[int], floor: float
     ) -> list[tuple[int, float]]:
-        """The continuations of trie state ``state`` that per-frame pruning dropped but a
-        boost can bring back (log-prob at least ``floor``) this frame, as ``(token,
-        log-prob)`` best first; cached per frame in ``cache``."""
-        found = cache.get(state)
-        if found is None:
-            assert self.booster is not None
-            cache[state] = found = sorted(
-                ((c, row[c]) for c in self.booster.rescue[state]
-                 if c not in cand_set and row[c] >= floor),
-                key=_second, reverse=True,
-            )
-        return found
+        """The tokens of this frame that per-frame pruning dropped but a boost can bring
+        back (log-prob at least ``floor``), as ``(token, log-prob)`` best first: the
+        continuations of a partial match that may be rescued are among them."""
+        return sorted(
+            ((c, rowl[c]) for c in np.flatnonzero(row >= floor).tolist() if c not in cand_set),
+            key=_second, reverse=True,
+        )
 
     def run(self) -> list[Hypothesis]:
         """The search, frame by frame. Each frame first carries every hypothesis over by
@@ -510,6 +496,7 @@ class _Decoder:
             start_gain, cap, scale = booster.base, booster.cap, booster.scale
             settle_gain = booster.settle_gain
         slots_on = self.unbiased_beam > 0
+        heappush, heapreplace = heapq.heappush, heapq.heapreplace
         u_rank = opts.unbiased_rank  # (see _displaced)
         early = self.early_pruning
         few_conts = 12  # continuations of a trie state looked up one by one (see below)
@@ -555,35 +542,41 @@ class _Decoder:
             )
             rescue_floor = top_lp + booster.rescue_margin if booster is not None else 0.0
             cand_set = {c for c, _ in cands}
-            rescued: dict = {}  # trie state -> its rescued tokens (see _rescued)
+            rescued: dict = {}  # trie state -> its rescued tokens, best first
+            pool = None  # see _rescue_pool
             # Pass 1: blank and repeat. Their scores are lower bounds of the survivors'
             # and start the floors: the beam_size-th best (heap) and best + beam_threshold.
             nxt = {}
             totals = []
             stay = []
             reach = []
+            stay_u = []  # (the same without pending bonuses, for the unbiased slots)
+            reach_u = []
             for node, (pb, pnb) in beams.items():
                 total = _lse(pb, pnb)
                 last = token_of[node]
                 entry = [total + blank_lp, pnb + rowl[last] if last >= 0 else NEG_INF]
                 nxt[node] = entry
                 totals.append((node, pb, total, last))
-                stay.append(_lse(entry[0], entry[1]) + text[node])
-                reach.append(total + text[node])
+                s = _lse(entry[0], entry[1]) + text[node]
+                r = total + text[node]
+                stay.append(s)
+                reach.append(r)
+                if slots_on:
+                    p = pend[node]
+                    stay_u.append(s - p)
+                    reach_u.append(r - p)
             low = low_u = NEG_INF
             if early:
-                heap_s = heapq.nlargest(beam_size, stay)
-                heap_s.reverse()  # ascending: a valid min-heap
+                # the best scores, ascending: a valid min-heap (sorted() beats
+                # heapq.nlargest on lists this short)
+                heap_s = sorted(stay)[-beam_size:]
                 best_s = heap_s[-1]
                 low = _floor(heap_s, beam_size, best_s, thr)
                 if slots_on:
-                    heap_u = heapq.nlargest(
-                        u_rank, [s - pend[item[0]] for s, item in zip(stay, totals, strict=True)]
-                    )
-                    heap_u.reverse()
+                    heap_u = sorted(stay_u)[-u_rank:]
                     best_u = heap_u[-1]
                     low_u = _floor(heap_u, u_rank, best_u, thr)
-                    reach_u = [r - pend[item[0]] for r, item in zip(reach, totals, strict=True)]
             # Pass 2: extensions. Paths between hypotheses of the beam are added first;
             # the others are collected with an upper bound of their score (and of their
             # score without pending bonuses, for the unbiased slots), each parent's tokens
@@ -609,9 +602,13 @@ class _Decoder:
             # the guess, the candidates between them are collected in a second round.
             lo, lo_u = low, low_u
             if early and len(reach) >= beam_size:
-                lo = max(lo, heapq.nlargest(beam_size, reach)[-1] + top_lp)
+                guess = sorted(reach)[-beam_size] + top_lp
+                if guess > lo:
+                    lo = guess
                 if slots_on:
-                    lo_u = max(lo_u, heapq.nlargest(u_rank, reach_u)[-1] + top_lp)
+                    guess = sorted(reach_u)[-min(u_rank, len(reach_u))] + top_lp
+                    if guess > lo_u:
+                        lo_u = guess
             while True:
                 todo = []
                 for node, pb, total, last in totals:
@@ -630,7 +627,9 @@ class _Decoder:
                         need = lo - base_s - (word_gain if word_gain > 0 else 0.0) - start_gain
                         cut_c = need - cap
                         if scale < 1:
-                            cut_c = max(cut_c, (need - scale * top_lp) / (1 - scale))
+                            bound = (need - scale * top_lp) / (1 - scale)
+                            if bound > cut_c:
+                                cut_c = bound
                     if slots_on:
                         cut_u = lo_u - base_s - most_u
                         if cut_u < cut:
@@ -658,8 +657,15 @@ class _Decoder:
                             lists = (toks,)
                             first_cut = NEG_INF
                         else:
-                            extra = self._rescued(rescued, state, rowl, cand_set,
-                                                  rescue_floor)
+                            extra = rescued.get(state)
+                            if extra is None:
+                                extra = ()
+                                if rescue[state]:  # (see rescue_max_fanout)
+                                    if pool is None:
+                                        pool = self._rescue_pool(row, rowl, cand_set,
+                                                                 rescue_floor)
+                                    extra = [item for item in pool if item[0] in conts]
+                                rescued[state] = extra
                             if extra:
                                 lists = (cands, extra)
                     key0 = node * size
@@ -723,9 +729,28 @@ class _Decoder:
                     score = ext + text[new]
                     if new in unverified:
                         score -= self._at_stake(new)
-                    best_s, low = _raise_floor(heap_s, beam_size, score, best_s, thr)
+                    # count it in the heap of the best scores; the floor is the heap's least
+                    # once full, and at least the best + beam_threshold (see _floor)
+                    if len(heap_s) < beam_size:
+                        heappush(heap_s, score)
+                    elif score > heap_s[0]:
+                        heapreplace(heap_s, score)
+                    if score > best_s:
+                        best_s = score
+                    low = best_s + thr
+                    if len(heap_s) == beam_size and heap_s[0] > low:
+                        low = heap_s[0]
                     if slots_on:
-                        best_u, low_u = _raise_floor(heap_u, u_rank, score - pend[new], best_u, thr)
+                        score -= pend[new]
+                        if len(heap_u) < u_rank:
+                            heappush(heap_u, score)
+                        elif score > heap_u[0]:
+                            heapreplace(heap_u, score)
+                        if score > best_u:
+                            best_u = score
+                        low_u = best_u + thr
+                        if len(heap_u) == u_rank and heap_u[0] > low_u:
+                            low_u = heap_u[0]
                 if low >= lo and (not slots_on or low_u >= lo_u):
                     break
                 lo, lo_u = low, low_u  # the guess was too high: collect the rest
@@ -758,10 +783,21 @@ class _Decoder:
                 self._displaced(scored, everyone[n:])
                 if self.unbiased_beam and n < len(everyone) else []
             )
-            if not self.unverified and not self.check_partial:
+            # the survivors a check may still reject (each checked once per frame)
+            unverified = self.unverified
+            if self.check_partial:
+                in_match = self.in_match
+                todo = [n for _, n in scored if (n in unverified or n in in_match)]
+                todo += [n for _, n in extra if (n in unverified or n in in_match)]
+            elif unverified:
+                todo = [n for _, n in scored if n in unverified]
+                todo += [n for _, n in extra if n in unverified]
+            else:
                 break
-            todo = [n for _, n in scored if n not in checked]
-            todo += [n for _, n in extra if n not in checked]
+            if checked:
+                todo = [n for n in todo if n not in checked]
+            if not todo:
+                break
             checked.update(todo)
             rejected = self._check_survivors(todo, frame, acoustic)
             if not rejected:
@@ -792,7 +828,8 @@ class _Decoder:
         score with them (at most ``unbiased_beam``, best first, as (unbiased score, node))."""
         pend = self.pend
         rank = self.options.unbiased_rank
-        unbiased = sorted((s - pend[node] for s, node in scored), reverse=True)
+        unbiased = [s - pend[node] for s, node in scored]
+        unbiased.sort(reverse=True)
         low = unbiased[rank - 1] if len(unbiased) >= rank else NEG_INF
         found = []
         for s, node in rest:  # best first; the unbiased score is at most the score
@@ -888,6 +925,7 @@ class _Decoder:
         self.trie[node] = 0
         self.comp[node] = None
         self.mfirst[node] = 0
+        self.in_match.discard(node)
         self.pinfo.pop(node, None)
         return False
 
