@@ -451,15 +451,16 @@ class _Decoder:
         return (self.text[node], word, open_word, word_gain, most, most_u, state, pending,
                 conts, settles)
 
-    @staticmethod
-    def _rescue_pool(
-        row: np.ndarray, rowl: list[float], cand_set: set[int], floor: float
+    def _rescued(
+        self, state: int, row: list[float], cand_set: set[int], floor: float
     ) -> list[tuple[int, float]]:
-        """The tokens of this frame that per-frame pruning dropped but a boost can bring
-        back (log-prob at least ``floor``), as ``(token, log-prob)`` best first: the
-        continuations of a partial match that may be rescued are among them."""
+        """The continuations of trie state ``state`` that per-frame pruning dropped but a
+        boost can bring back (log-prob at least ``floor``) this frame, as ``(token,
+        log-prob)`` best first."""
+        assert self.booster is not None
         return sorted(
-            ((c, rowl[c]) for c in np.flatnonzero(row >= floor).tolist() if c not in cand_set),
+            ((c, row[c]) for c in self.booster.rescue[state]
+             if c not in cand_set and row[c] >= floor),
             key=_second, reverse=True,
         )
 
@@ -542,8 +543,7 @@ class _Decoder:
             )
             rescue_floor = top_lp + booster.rescue_margin if booster is not None else 0.0
             cand_set = {c for c, _ in cands}
-            rescued: dict = {}  # trie state -> its rescued tokens, best first
-            pool = None  # see _rescue_pool
+            rescued: dict = {}  # trie state -> its rescued tokens (see _rescued)
             # Pass 1: blank and repeat. Their scores are lower bounds of the survivors'
             # and start the floors: the beam_size-th best (heap) and best + beam_threshold.
             nxt = {}
@@ -659,13 +659,10 @@ class _Decoder:
                         else:
                             extra = rescued.get(state)
                             if extra is None:
-                                extra = ()
-                                if rescue[state]:  # (see rescue_max_fanout)
-                                    if pool is None:
-                                        pool = self._rescue_pool(row, rowl, cand_set,
-                                                                 rescue_floor)
-                                    extra = [item for item in pool if item[0] in conts]
-                                rescued[state] = extra
+                                extra = rescued[state] = (
+                                    self._rescued(state, rowl, cand_set, rescue_floor)
+                                    if rescue[state] else ()  # (see rescue_max_fanout)
+                                )
                             if extra:
                                 lists = (cands, extra)
                     key0 = node * size
