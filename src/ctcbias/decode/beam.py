@@ -44,6 +44,20 @@ def _lse(a: float, b: float) -> float:
     return a + math.log1p(math.exp(b - a))
 
 
+def _raise_floor(
+    heap: list[float], size: int, score: float, best: float, thr: float
+) -> tuple[float, float]:
+    """Count ``score`` in ``heap`` (a min-heap of the ``size`` best scores so far): the
+    best score and the floor (the ``size``-th best, and at least ``best + thr``) after it."""
+    if len(heap) < size:
+        heapq.heappush(heap, score)
+    elif score > heap[0]:
+        heapq.heapreplace(heap, score)
+    if score > best:
+        best = score
+    return best, _floor(heap, size, best, thr)
+
+
 def _floor(heap: list[float], size: int, best: float, thr: float) -> float:
     """The beam's floor given the min-heap of the ``size`` best scores so far and the best
     one: the ``size``-th best (none while fewer), and at least ``best + thr``."""
@@ -497,7 +511,6 @@ class _Decoder:
             start_gain, cap, scale = booster.base, booster.cap, booster.scale
             settle_gain = booster.settle_gain
         slots_on = self.unbiased_beam > 0
-        heappush, heapreplace = heapq.heappush, heapq.heapreplace
         u_rank = opts.unbiased_rank  # (see _displaced)
         early = self.early_pruning
         few_conts = 12  # continuations of a trie state looked up one by one (see below)
@@ -726,28 +739,9 @@ class _Decoder:
                     score = ext + text[new]
                     if new in unverified:
                         score -= self._at_stake(new)
-                    # count it in the heap of the best scores; the floor is the heap's least
-                    # once full, and at least the best + beam_threshold (see _floor)
-                    if len(heap_s) < beam_size:
-                        heappush(heap_s, score)
-                    elif score > heap_s[0]:
-                        heapreplace(heap_s, score)
-                    if score > best_s:
-                        best_s = score
-                    low = best_s + thr
-                    if len(heap_s) == beam_size and heap_s[0] > low:
-                        low = heap_s[0]
+                    best_s, low = _raise_floor(heap_s, beam_size, score, best_s, thr)
                     if slots_on:
-                        score -= pend[new]
-                        if len(heap_u) < u_rank:
-                            heappush(heap_u, score)
-                        elif score > heap_u[0]:
-                            heapreplace(heap_u, score)
-                        if score > best_u:
-                            best_u = score
-                        low_u = best_u + thr
-                        if len(heap_u) == u_rank and heap_u[0] > low_u:
-                            low_u = heap_u[0]
+                        best_u, low_u = _raise_floor(heap_u, u_rank, score - pend[new], best_u, thr)
                 if low >= lo and (not slots_on or low_u >= lo_u):
                     break
                 lo, lo_u = low, low_u  # the guess was too high: collect the rest
