@@ -176,8 +176,8 @@ class _Decoder:
         # node was built (see _check_partial)
         self.before: list[float] = [0.0]
         self.check_partial = self.check and options.partial_match_check
-        # nodes in a match of two tokens or more (with more than the starting bonus
-        # pending): those the partial-match check may have to look at
+        # nodes in a match of two tokens or more (continuations in the trie, until a
+        # partial-match check rejects the match): the only nodes that check looks at
         self.in_match: set[int] = set()
         self.pinfo: dict[int, tuple] = {}  # node -> _parent_info(node), see run
         self.children: dict[int, int] = {}  # node * V + token -> child node
@@ -774,19 +774,13 @@ class _Decoder:
                 self._displaced(scored, everyone[n:])
                 if self.unbiased_beam and n < len(everyone) else []
             )
-            # the survivors a check may still reject (each checked once per frame)
+            # the survivors a check may still reject, each checked once per frame
             unverified = self.unverified
-            if self.check_partial:
-                in_match = self.in_match
-                todo = [n for _, n in scored if (n in unverified or n in in_match)]
-                todo += [n for _, n in extra if (n in unverified or n in in_match)]
-            elif unverified:
-                todo = [n for _, n in scored if n in unverified]
-                todo += [n for _, n in extra if n in unverified]
-            else:
+            in_match = self.in_match if self.check_partial else ()
+            if not unverified and not in_match:
                 break
-            if checked:
-                todo = [n for n in todo if n not in checked]
+            todo = [n for _, n in scored + extra
+                    if (n in unverified or n in in_match) and n not in checked]
             if not todo:
                 break
             checked.update(todo)
@@ -855,15 +849,14 @@ class _Decoder:
         (up to ``frame``) their partial matches; the nodes where one was rejected (its
         bonus is taken back, so the selection must be redone)."""
         changed = set()
-        pend, trie, mfirst, built = self.pend, self.trie, self.mfirst, self.frame
+        pend, built = self.pend, self.frame
         stalled = frame - self.options.partial_check_lag  # built before this: stalled
-        partial = self.check_partial
+        in_match = self.in_match if self.check_partial else ()
         unverified = self.unverified
         for node in nodes:
-            # (in a match of two tokens or more, so more than the starting bonus pending,
-            # and stalled: see _check_partial)
-            if (partial and pend[node] > 0.0 and built[node] < stalled and trie[node]
-                    and mfirst[node] != node):
+            # (in a match of two tokens or more, with a bonus pending, and stalled: see
+            # _check_partial)
+            if node in in_match and pend[node] > 0.0 and built[node] < stalled:
                 if not self._check_partial(node, frame, acoustic[node]):
                     changed.add(node)
             if node not in unverified:
