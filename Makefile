@@ -37,6 +37,9 @@ demo: setup
 	$(BIN)/ctcbias transcribe --greedy examples/*.ogg
 	@echo "== with examples/entities.txt =="
 	$(BIN)/ctcbias transcribe --entities examples/entities.txt --json examples/*.ogg
+	@echo "== voices the model was trained on, new sentences and names: plain, then with the list =="
+	$(BIN)/ctcbias transcribe examples/seen_voice/*.ogg
+	$(BIN)/ctcbias transcribe --entities examples/entities.txt examples/seen_voice/*.ogg
 
 test: setup
 	$(BIN)/python -m pytest -q

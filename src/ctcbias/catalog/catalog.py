@@ -19,6 +19,7 @@ from ctcbias.catalog.compile import (
     compile_entities,
 )
 from ctcbias.catalog.entity import Entity, merge_entities, normalize_entity, read_entity_file
+from ctcbias.utils import gc_paused
 
 __all__ = ["EntityCatalog"]
 
@@ -45,7 +46,8 @@ class EntityCatalog:
             self._entities = tuple(entities)  # type: ignore[arg-type]
             dropped: list[str] = []
         else:
-            self._entities, dropped = merge_entities(entities)
+            with gc_paused():
+                self._entities, dropped = merge_entities(entities)
         if dropped:
             log.warning(
                 "%d entries normalize to nothing and were skipped (first: %r)",
@@ -88,7 +90,8 @@ class EntityCatalog:
 
     def with_entities(self, items: Iterable[str | Entity]) -> EntityCatalog:
         """A new catalog with ``items`` added (an existing normalized form is merged)."""
-        merged, dropped = merge_entities([*self._entities, *items])
+        with gc_paused():
+            merged, dropped = merge_entities([*self._entities, *items])
         return self._derive(merged)
 
     def without(self, items: Iterable[str | Entity]) -> EntityCatalog:
@@ -134,7 +137,8 @@ class EntityCatalog:
         compiled = self._compiled.get(key)
         if compiled is None:
             cache = self._caches.setdefault(key, {})
-            compiled = compile_entities(self._entities, tokenizer, cache, self.variants)
+            with gc_paused():
+                compiled = compile_entities(self._entities, tokenizer, cache, self.variants)
             self._compiled[key] = compiled
         return compiled
 

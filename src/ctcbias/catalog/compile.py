@@ -17,6 +17,7 @@ from ctcbias.catalog.entity import Entity, normalize_entity
 from ctcbias.catalog.trie import TokenTrie
 from ctcbias.catalog.vocab import CtcVocab
 from ctcbias.text.normalize import word_prefixes
+from ctcbias.utils import gc_paused
 
 __all__ = ["TokenizerLike", "CompiledEntity", "CompiledCatalog", "compile_entity", "as_ctc_vocab"]
 
@@ -98,10 +99,11 @@ class CompiledCatalog:
     @cached_property
     def trie(self) -> TokenTrie:
         """Aho-Corasick automaton over every token sequence of every entity."""
-        return TokenTrie(
-            ((seq, i) for i, item in enumerate(self.items) for seq in item.token_seqs),
-            self.vocab.starts_word,
-        )
+        with gc_paused():
+            return TokenTrie(
+                ((seq, i) for i, item in enumerate(self.items) for seq in item.token_seqs),
+                self.vocab.starts_word,
+            )
 
     @cached_property
     def weights(self) -> tuple[float, ...]:

@@ -9,7 +9,6 @@ the beam only carries ``(p_blank, p_nonblank)`` acoustic log-scores per node.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import math
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from ctcbias.decode.lm import BoostedLM, LanguageModel
 from ctcbias.decode.options import DecodeOptions
 from ctcbias.decode.result import EntityMatch, Hypothesis, Transcript, Word
 from ctcbias.errors import DecodeError
+from ctcbias.utils import gc_paused
 
 __all__ = ["beam_search", "decode_logits", "resolve_catalog", "check_log_probs"]
 
@@ -1084,13 +1084,8 @@ def beam_search(
         return [Hypothesis((), "", (), (), 0.0, 0.0, 0.0, 0.0, 0.0)]
     # The search allocates many small lists and tuples but creates no reference cycles:
     # pausing the cyclic garbage collector saves about a fifth of the time.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _Decoder(arr, ctc_vocab, compiled, options, lm).run()
-    finally:
-        if paused:
-            gc.enable()
 
 
 def decode_logits(
