@@ -63,6 +63,7 @@ class Recognizer:
 
         # built once: every beam search and catalog lookup reuses it (and its fingerprint)
         self.ctc_vocab = CtcVocab(tokenizer.vocab)
+        self._lms: dict[str, Any] = {}  # path -> loaded word LM (see language_model)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> Recognizer:
@@ -169,6 +170,21 @@ class Recognizer:
         )
 
     # -- decoding --------------------------------------------------------------------
+    def language_model(self, path: str | Path | None = None) -> Any:
+        """The word LM at ``path`` (default: the one shipped with the package, as
+        ``ctcbias transcribe`` uses it; None when there is none), loaded once."""
+        from ctcbias.decode import load_lm
+        from ctcbias.eval.runner import default_lm_path
+
+        if path is None:
+            path = default_lm_path()
+            if not path.is_file():
+                return None
+        key = str(path)
+        if key not in self._lms:
+            self._lms[key] = load_lm(path)
+        return self._lms[key]
+
     def compile_catalog(self, entities: Any) -> Any:
         """An ``EntityCatalog`` compiled for this model's tokenizer (a list, or a file path)."""
         from ctcbias.catalog import EntityCatalog
@@ -187,10 +203,12 @@ class Recognizer:
         ac: Acoustics,
         catalog: Any = None,
         options: Any = None,
-        lm: Any = None,
+        lm: Any = "default",
         greedy: bool = False,
     ):
-        """Decode model outputs: greedy best path, or the (biased) beam search."""
+        """Decode model outputs: greedy best path, or the (biased) beam search with the
+        word LM ``lm``: a ``LanguageModel``, a path to one, ``"default"`` (the shipped LM,
+        as the CLI uses it) or None (no LM)."""
         from dataclasses import replace
 
         from ctcbias.decode.greedy import greedy_transcript
@@ -206,6 +224,8 @@ class Recognizer:
             # names, a file or an EntityCatalog: compiled with this model's tokenizer
             # (more tokenization variants than compiling from the token strings)
             catalog = self.compile_catalog(catalog).compile(self.tokenizer)
+        if isinstance(lm, (str, Path)):
+            lm = self.language_model(None if lm == "default" else lm)
         return decode_logits(ac.log_probs, self.ctc_vocab, catalog, options, lm)
 
     def transcribe(
@@ -213,8 +233,9 @@ class Recognizer:
         audio: AudioInput,
         catalog: Any = None,
         options: Any = None,
-        lm: Any = None,
+        lm: Any = "default",
         greedy: bool = False,
     ):
-        """Transcribe one input -> ``ctcbias.decode.Transcript`` (text, words, entities)."""
+        """Transcribe one input -> ``ctcbias.decode.Transcript`` (text, words, entities);
+        ``lm`` as in ``decode`` (default: the shipped word LM)."""
         return self.decode(self.acoustics(audio), catalog, options, lm, greedy)
