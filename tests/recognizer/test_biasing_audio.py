@@ -12,15 +12,11 @@ no other word gets worse.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from ctcbias.eval.metrics import biased_wer
-from ctcbias.recognizer import Recognizer
 from ctcbias.text.normalize import normalize_text
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from .helpers import EXAMPLES, read_transcripts
+
 SEEN = EXAMPLES / "seen_voice"
 NAMES = {
     "contract_okonkwo.ogg": ["Okonkwo"],
@@ -36,19 +32,6 @@ def _entities() -> list[str]:
     return [line.split("\t")[0] for line in lines if line.strip()]
 
 
-def _refs() -> dict[str, str]:
-    out = {}
-    for line in (SEEN / "transcripts.tsv").read_text(encoding="utf-8").splitlines():
-        name, _voice, text = line.split("\t")
-        out[name] = text
-    return out
-
-
-@pytest.fixture(scope="module")
-def rec() -> Recognizer:
-    return Recognizer.from_pretrained()
-
-
 def _found(text: str, names: list[str]) -> int:
     words = normalize_text(text).split()
     return sum(normalize_text(n) in words for n in names)
@@ -57,7 +40,7 @@ def _found(text: str, names: list[str]) -> int:
 def test_catalog_recovers_names_the_plain_decode_misses(rec):
     entities = _entities()
     catalog = rec.compile_catalog(entities)
-    refs = _refs()
+    refs = read_transcripts(SEEN)
     assert set(refs) == set(NAMES)
     plain_found = biased_found = 0
     for name, names in NAMES.items():

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from ctcbias.errors import AudioError
 from ctcbias.eval.metrics import word_errors
-from ctcbias.recognizer import Recognizer, default_model_path
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from .helpers import EXAMPLES, read_transcripts
+
 # The example clips are spoken by held-out voices (festival kal, festival slt, piper joe)
 # the model never heard; three of them are full of rare names. Measured with the shipped
 # model: greedy WER on revenue.ogg (no rare words, 12 words) / on all four: session 2's
@@ -22,22 +20,8 @@ MAX_PLAIN_WER = 0.34
 MAX_ALL_WER = 0.75
 
 
-def _refs() -> dict[str, str]:
-    out = {}
-    for line in (EXAMPLES / "transcripts.tsv").read_text(encoding="utf-8").splitlines():
-        name, _voice, text = line.split("\t")
-        out[name] = text
-    return out
-
-
-@pytest.fixture(scope="module")
-def rec() -> Recognizer:
-    assert default_model_path().is_file(), "the default model must ship with the package"
-    return Recognizer.from_pretrained()
-
-
 def test_shipped_model_transcribes_example_clips(rec):
-    refs = _refs()
+    refs = read_transcripts(EXAMPLES)
     total = None
     for name, ref in refs.items():
         result = rec.transcribe(EXAMPLES / name, greedy=True)
