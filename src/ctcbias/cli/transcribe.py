@@ -32,22 +32,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from ctcbias.errors import CtcbiasError
     from ctcbias.recognizer import Recognizer
 
     rec = Recognizer.from_pretrained(args.model, device=args.device)
     catalog = rec.compile_catalog(args.entities) if args.entities else None
-    lm = None
-    if not args.greedy and not args.no_lm:
-        from ctcbias.eval.runner import default_lm_path
-
-        lm_path = Path(args.lm) if args.lm else default_lm_path()
-        if args.lm or lm_path.is_file():
-            from ctcbias.decode import load_lm
-
-            lm = load_lm(lm_path)
+    # the given LM, else the shipped one if any (loaded once, see Recognizer.language_model)
+    lm = None if args.greedy or args.no_lm else rec.language_model(args.lm)
     options = None if args.greedy else options_from_args(args)
     if options is not None and catalog is None:
         from dataclasses import replace
