@@ -1,10 +1,12 @@
-"""Small shared helpers: atomic writes, pausing the garbage collector."""
+"""Small shared helpers: atomic writes, pausing the garbage collector, capturing what
+compiled code writes to the process's standard error."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,3 +57,32 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+class CapturedStderr:
+    """What a block wrote to file descriptor 2 (see ``captured_stderr``)."""
+
+    text = ""
+
+
+@contextlib.contextmanager
+def captured_stderr() -> Iterator[CapturedStderr]:
+    """Capture what the block writes to the process's standard error *file descriptor*,
+    where compiled libraries write (KenLM prints a progress bar and a hint while it reads
+    an ARPA file), instead of showing it; the text is in ``.text`` after the block, also
+    when it raised. Python's ``sys.stderr`` is flushed first. It redirects descriptor 2
+    for the whole process: keep the block short (loading a file)."""
+    out = CapturedStderr()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield out
+            finally:
+                os.dup2(saved, 2)
+                sink.seek(0)
+                out.text = sink.read().decode("utf-8", errors="replace")
+    finally:
+        os.close(saved)

@@ -114,6 +114,37 @@ def test_bad_lm_files(tmp_path):
         build_arpa([], 3, tmp_path / "x.arpa")
 
 
+def test_kenlm_loads_quietly_and_explains_bad_files(arpa, tmp_path, capfd):
+    """KenLM's progress bar and hint go to the process's stderr descriptor; loading keeps
+    them off the user's terminal, and a file KenLM rejects gives its reason."""
+    pytest.importorskip("kenlm", reason="kenlm not installed")
+    from ctcbias.decode import KenLM
+
+    capfd.readouterr()
+    lm = KenLM(arpa)
+    assert lm.order == 3
+    out = capfd.readouterr()
+    assert out.err == "" and out.out == ""
+    unigram = tmp_path / "uni.arpa"
+    unigram.write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1\ta\n-1\tb\n\n\\end\\\n")
+    with pytest.raises(DecodeError, match=r"uni\.arpa: kenlm could not read it .*bigram"):
+        KenLM(unigram)
+
+
+def test_captured_stderr_takes_what_compiled_code_writes(capfd):
+    import os
+
+    from ctcbias.utils import captured_stderr
+
+    capfd.readouterr()
+    with pytest.raises(ValueError), captured_stderr() as got:
+        os.write(2, b"from C\n")
+        raise ValueError
+    assert got.text == "from C\n"
+    os.write(2, b"after\n")  # descriptor 2 is back
+    assert capfd.readouterr().err == "after\n"
+
+
 def test_lm_scores_are_natural_log(arpa):
     lm = ArpaLM(arpa)
     logp, _ = lm.score(lm.start(), "call")

@@ -16,6 +16,7 @@ states are opaque hashable values.
 from __future__ import annotations
 
 import gzip
+import logging
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping
@@ -23,10 +24,12 @@ from pathlib import Path
 
 from ctcbias.errors import DecodeError
 from ctcbias.text.normalize import word_prefixes
+from ctcbias.utils import captured_stderr
 
 __all__ = ["LanguageModel", "KenLM", "ArpaLM", "BoostedLM", "load_lm", "LN10"]
 
 LN10 = math.log(10.0)
+log = logging.getLogger(__name__)
 KENLM_HINT = "pip install kenlm  (compiles the kenlm Python module, about 2.5 minutes)"
 
 
@@ -100,6 +103,17 @@ def arpa_unigrams(path: Path) -> frozenset[str]:
     return frozenset(words - {"<s>", "</s>", "<unk>"})
 
 
+def _last_line(text: str) -> str:
+    """The last line of KenLM's console output that says more than its usual progress
+    (the bar, "Reading FILE", the hint to build a binary file)."""
+    routine = ("Reading ", "Loading the LM will be faster")
+    lines = [
+        ln.strip() for ln in text.splitlines()
+        if ln.strip().strip("*-0123456789") and not ln.strip().startswith(routine)
+    ]
+    return lines[-1][:300] if lines else ""
+
+
 class KenLM(LanguageModel):
     """An ARPA or KenLM-binary model queried through the ``kenlm`` module."""
 
@@ -112,10 +126,19 @@ class KenLM(LanguageModel):
         if not path.is_file():
             raise DecodeError(f"language model {path}: file not found")
         self._kenlm = kenlm
+        # KenLM prints a hint and a progress bar to the process's stderr while it reads an
+        # ARPA file: kept out of the user's terminal, logged at debug level
         try:
-            self.model = kenlm.Model(str(path))
+            with captured_stderr() as chatter:
+                self.model = kenlm.Model(str(path))
         except (OSError, RuntimeError) as exc:
-            raise DecodeError(f"language model {path}: kenlm could not read it ({exc})") from None
+            detail = _last_line(chatter.text)
+            raise DecodeError(
+                f"language model {path}: kenlm could not read it ({exc}"
+                + (f"; kenlm said: {detail}" if detail else "") + ")"
+            ) from None
+        if chatter.text.strip():
+            log.debug("kenlm, loading %s: %s", path, chatter.text.strip())
         self.order = self.model.order
         self.path = path
 
