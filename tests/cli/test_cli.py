@@ -80,3 +80,12 @@ def test_eval_scores_a_manifest(tmp_path):
         assert key in res
     assert res["utterances"] == len(utts) and 0 <= res["wer"] <= 1.5
     assert res["config"]["techniques"] == ["none"]
+
+
+def test_transcribe_with_bad_warps():
+    proc = run("transcribe", "--greedy", "--warps", "0.9,x", str(EXAMPLES / "office.ogg"))
+    assert proc.returncode == 2 and "--warps" in proc.stderr and "'0.9,x'" in proc.stderr
+    proc = run("transcribe", "--greedy", "--warps", "0.9,7", str(EXAMPLES / "office.ogg"))
+    assert proc.returncode == 2 and "warp 7.0 is outside" in proc.stderr
+    proc = run("transcribe", "--greedy", "--warps", "none", str(EXAMPLES / "revenue.ogg"))
+    assert proc.returncode == 0 and proc.stdout.strip()

@@ -25,6 +25,7 @@ __all__ = [
     "fbank",
     "num_frames",
     "mel_filterbank",
+    "warp_frequency",
 ]
 
 N_MELS = 80
@@ -134,3 +135,17 @@ def fbank(wave: np.ndarray | torch.Tensor) -> torch.Tensor:
         raise AudioError(f"fbank: expected a waveform of shape (N,), got {tuple(tensor.shape)}")
     with torch.no_grad():
         return _module(str(tensor.device))(tensor)
+
+
+def warp_frequency(feats: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """Log-mel features ``(B, T, F)`` with their frequency axis warped per utterance, as a
+    longer or shorter vocal tract would (VTLP/VTLN on the mel scale): bin ``j`` takes the
+    value at ``j * alpha[b]`` (linear interpolation between neighbouring bins, clamped at
+    the top bin). ``alpha`` is ``(B,)``; 1 leaves the features as they are."""
+    b, t, f = feats.shape
+    pos = (torch.arange(f, device=feats.device)[None, :] * alpha[:, None]).clamp(max=f - 1)
+    pos = pos[:, None, :].expand(b, t, f)
+    lo = pos.floor().long()
+    hi = torch.clamp(lo + 1, max=f - 1)
+    w = (pos - lo).to(feats.dtype)
+    return feats.gather(2, lo) * (1 - w) + feats.gather(2, hi) * w

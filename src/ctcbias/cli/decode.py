@@ -36,6 +36,47 @@ def add_option_flags(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def _warp_list(text: str) -> object:
+    """``--warps``: "default", "none", or comma-separated numbers."""
+    text = text.strip().lower()
+    if text == "default":
+        from ctcbias.recognizer import DEFAULT_WARPS
+
+        return DEFAULT_WARPS
+    if text in ("none", "off", "1", "1.0"):
+        return None
+    try:
+        return tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give 'default', 'none', or comma-separated numbers such as 0.9,1,1.1"
+        ) from None
+
+
+def add_warp_flag(parser: argparse.ArgumentParser) -> None:
+    """``--warps``: the recognizer's test-time frequency-warp search (see
+    ``Recognizer.acoustics_batch``)."""
+    from ctcbias.recognizer import DEFAULT_WARP_REFINE, DEFAULT_WARPS
+
+    parser.add_argument(
+        "--warps",
+        type=_warp_list,
+        default=DEFAULT_WARPS,
+        metavar="LIST",
+        help="frequency warps of the features tried per file, then the best +- "
+        "--warp-refine, the most confident kept (test-time vocal-tract-length "
+        "normalization; one model pass each): 'default' "
+        f"({', '.join(map(str, DEFAULT_WARPS))}), 'none', or numbers such as 0.9,1,1.1",
+    )
+    parser.add_argument(
+        "--warp-refine",
+        type=float,
+        default=DEFAULT_WARP_REFINE,
+        metavar="STEP",
+        help=f"refinement step around the best warp (default {DEFAULT_WARP_REFINE}; 0: none)",
+    )
+
+
 def options_from_args(args: argparse.Namespace, **base: object):  # type: ignore[no-untyped-def]
     """``DecodeOptions`` from the flags added by ``add_option_flags`` (unset flags keep the
     defaults, or ``base``)."""

@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 import json
 
-from ctcbias.cli.decode import add_option_flags
+from ctcbias.cli.decode import add_option_flags, add_warp_flag
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help="print only the JSON object (default prints it too)"
     )
     p.add_argument("--out", default=None, help="also write the JSON object to this file")
+    add_warp_flag(p)
     add_option_flags(p)
     p.set_defaults(func=_run)
 
@@ -68,6 +69,8 @@ def _run(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         hotword_weight=args.hotword_weight,
         phones=args.phones,
+        warps=args.warps,
+        warp_refine=args.warp_refine,
     )
     text = json.dumps(result, indent=None if args.json else 2)
     print(text)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ctcbias.cli.decode import add_option_flags, options_from_args
+from ctcbias.cli.decode import add_option_flags, add_warp_flag, options_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help="one JSON object per file: audio, text, words, entities"
     )
     p.add_argument("--device", default="cpu")
+    add_warp_flag(p)
     add_option_flags(p)
     p.set_defaults(func=_run)
 
@@ -35,7 +36,9 @@ def _run(args: argparse.Namespace) -> int:
     from ctcbias.errors import CtcbiasError
     from ctcbias.recognizer import Recognizer
 
-    rec = Recognizer.from_pretrained(args.model, device=args.device)
+    rec = Recognizer.from_pretrained(
+        args.model, device=args.device, warps=args.warps, warp_refine=args.warp_refine
+    )
     catalog = rec.compile_catalog(args.entities) if args.entities else None
     # the given LM, else the shipped one if any (loaded once, see Recognizer.language_model)
     lm = None if args.greedy or args.no_lm else rec.language_model(args.lm)

@@ -100,12 +100,16 @@ def make_setup(techniques: tuple[str, ...], overrides: dict[str, Any] | None = N
     return Setup(techniques, opts, use_lm, bool(t & CATALOG_TECHNIQUES))
 
 
-def _cache_path(model_path: Path, manifest: Path, limit: int | None) -> Path:
+def _cache_path(
+    model_path: Path, manifest: Path, limit: int | None, warps: tuple = (1.0,)
+) -> Path:
     h = hashlib.sha1()
     st = model_path.stat()
     h.update(f"{model_path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
     ms = manifest.stat()
     h.update(f"{manifest.resolve()}:{ms.st_size}:{ms.st_mtime_ns}:{limit}".encode())
+    if warps != (1.0,):  # (so that caches made before the warp search still apply)
+        h.update(f":warps={','.join(map(str, warps))}".encode())
     return (
         data_root()
         / "cache"
@@ -165,10 +169,19 @@ def evaluate(
     use_cache: bool = True,
     hotword_weight: float = 10.0,
     phones: bool = False,
+    warps: Any = "default",
+    warp_refine: float | None = None,
 ) -> dict[str, Any]:
-    """Score ``set_name`` (a set name or manifest path); returns the JSON-ready summary."""
+    """Score ``set_name`` (a set name or manifest path); returns the JSON-ready summary.
+    ``warps``, ``warp_refine``: the recognizer's frequency-warp search ("default" / None:
+    its defaults; ``warps=None``: one plain pass; or a list of warps and a step)."""
     from ctcbias.eval.metrics import summarize
-    from ctcbias.recognizer import Recognizer, default_model_path
+    from ctcbias.recognizer import (
+        DEFAULT_WARP_REFINE,
+        DEFAULT_WARPS,
+        Recognizer,
+        default_model_path,
+    )
 
     names = parse_techniques(techniques)
     label, manifest = resolve_manifest(set_name)
@@ -188,9 +201,13 @@ def evaluate(
             f"manifest {manifest}: utterance {missing} has no bias list for N={catalog_size}"
         )
     mpath = Path(model_path) if model_path else default_model_path()
-    rec = Recognizer.from_pretrained(mpath)
-
-    cache = _cache_path(mpath, manifest, limit)
+    rec = Recognizer.from_pretrained(
+        mpath,
+        warps=DEFAULT_WARPS if warps == "default" else warps,
+        warp_refine=DEFAULT_WARP_REFINE if warp_refine is None else warp_refine,
+    )
+    search = rec.warps if rec.warps == (1.0,) else (*rec.warps, f"refine {rec.warp_refine}")
+    cache = _cache_path(mpath, manifest, limit, search)
     t_model = 0.0
     if use_cache and cache.is_file():
         data = np.load(cache, allow_pickle=False)
@@ -206,6 +223,7 @@ def evaluate(
                 },
                 rec.frame_shift_s,
                 utts[i].duration,
+                float(data["warps"][i]) if "warps" in data.files else 1.0,
             )
             for i in range(len(utts))
         ]
@@ -215,7 +233,10 @@ def evaluate(
         acoustics, t_model = compute_acoustics(rec, utts, manifest.parent)
         if use_cache:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            arrays = {"model_seconds": np.array(t_model)}
+            arrays = {
+                "model_seconds": np.array(t_model),
+                "warps": np.array([a.warp for a in acoustics], dtype=np.float32),
+            }
             for i, a in enumerate(acoustics):
                 arrays[f"lp{i}"] = a.log_probs.astype(np.float16)
                 for k, v in a.phone_log_probs.items():
@@ -293,6 +314,8 @@ def evaluate(
             "catalog_size": catalog_size,
             "limit": limit,
             "lm": str(lm_file) if lm_file else None,
+            "warps": list(rec.warps),
+            "warp_refine": rec.warp_refine if rec.warps != (1.0,) else None,
             "options": setup.options.to_dict() if setup.options is not None else None,
         },
     }

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ctcbias.audio.features import warp_frequency
+
 
 @dataclass(frozen=True)
 class SpecAugmentConfig:
@@ -76,9 +78,7 @@ def feature_warp(
     def uniform(lo: float, hi: float) -> torch.Tensor:
         return lo + (hi - lo) * torch.rand(b, generator=g, device=dev)
 
-    alpha = uniform(*freq_range)
-    pos = (torch.arange(f, device=dev)[None, :] * alpha[:, None]).clamp(max=f - 1)  # (B, F)
-    feats = _resample(feats, pos[:, None, :].expand(b, t, f), f - 1, dim=2)
+    feats = warp_frequency(feats, uniform(*freq_range))
     beta = uniform(*tempo_range)
     lengths = lengths.to(dev)
     new_len = ((lengths - 1).float() / beta).floor().long() + 1
