@@ -32,6 +32,9 @@ def main() -> None:
     )
     ap.add_argument("--hotword-weight", type=float, default=10.0)
     ap.add_argument("--phones", action="store_true")
+    ap.add_argument(
+        "--no-warps", action="store_true", help="one plain model pass (no frequency-warp search)"
+    )
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     from ctcbias.eval.runner import evaluate
@@ -53,6 +56,7 @@ def main() -> None:
                     lm_path=a.lm,
                     hotword_weight=a.hotword_weight,
                     phones=a.phones and tech == "none",
+                    warps=None if a.no_warps else "default",
                 )
                 res["wall_seconds"] = round(time.time() - t0, 1)
                 res["machine"] = f"{platform.machine()}, {platform.node()}"

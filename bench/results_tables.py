@@ -16,6 +16,11 @@ def pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
 
+def _passes(config: dict) -> str:
+    """' (one pass)' for a row run without the recognizer's frequency-warp search."""
+    return " (one pass)" if config.get("warps") == [1.0] else ""
+
+
 def row(r: dict) -> str:
     """One table row of an ``evaluate`` result; '-' where a figure has nothing to count."""
     c = r["config"]
@@ -23,7 +28,7 @@ def row(r: dict) -> str:
     cells = [
         c["set"],
         str(c["catalog_size"] or "-"),
-        "+".join(c["techniques"]),
+        "+".join(c["techniques"]) + _passes(c),
         str(r["utterances"]),
         pct(r["wer"]),
         pct(r["u_wer"]),
@@ -40,7 +45,7 @@ def table(results: list[dict]) -> str:
     seen, lines = set(), [HEAD]
     for r in results:
         c = r["config"]
-        key = (c["set"], c["catalog_size"], tuple(c["techniques"]), r["utterances"])
+        key = (c["set"], c["catalog_size"], tuple(c["techniques"]), r["utterances"], _passes(c))
         if key not in seen:  # a rerun of the same row appends again: keep the first
             seen.add(key)
             lines.append(row(r))

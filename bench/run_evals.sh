@@ -14,6 +14,9 @@ HW=${HOTWORD_WEIGHT:-20}
 # (SKIP_GREEDY=1: the model did not change, keep those files)
 [ -n "${SKIP_GREEDY:-}" ] || $E --sets entity-tts,earnings-tts --sizes 100 --techniques none --phones --out "$OUT/greedy.jsonl"
 [ -n "${SKIP_GREEDY:-}" ] || $E --sets librispeech-tts,speechocean-test --sizes none --techniques none --out "$OUT/greedy_b.jsonl"
+# the same with one plain model pass (no frequency-warp search), for comparison
+[ -n "${SKIP_GREEDY:-}" ] || $E --sets entity-tts,earnings-tts --sizes 100 --techniques none --phones --no-warps --out "$OUT/greedy_onepass.jsonl"
+[ -n "${SKIP_GREEDY:-}" ] || $E --sets librispeech-tts,speechocean-test --sizes none --techniques none --no-warps --out "$OUT/greedy_onepass.jsonl"
 # issue 4: decoder rows at N=100 and N=1000, the same utterances for every row of a set
 # (all of each set; LIMIT=200 gives session 2's subset)
 LIM=${LIMIT:+--limit $LIMIT}

@@ -26,9 +26,9 @@ OVERLAP_SECONDS = 2.0
 # Test-time vocal-tract-length normalization (see Recognizer.acoustics_batch): the
 # frequency warps of the log-mel features each input is run at, and the step of the
 # refinement around the best of them; the warp whose subword posteriors are most peaked is
-# kept. Chosen on the test sets' first utterances, see docs/RESULTS.md ("Warp search").
-DEFAULT_WARPS: tuple[float, ...] = (0.82, 0.91, 1.0, 1.09, 1.18)
-DEFAULT_WARP_REFINE = 0.03
+# kept. Chosen on the tuning sets, see docs/RESULTS.md ("Warp search").
+DEFAULT_WARPS: tuple[float, ...] = (0.82, 0.88, 0.94, 1.0, 1.06, 1.12, 1.18)
+DEFAULT_WARP_REFINE = 0.0
 WARP_RANGE = (0.5, 2.0)
 # sequences per forward pass when an input is run at several warps (bounds memory)
 WARP_BATCH = 64
