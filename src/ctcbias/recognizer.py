@@ -56,7 +56,7 @@ def default_model_path() -> Path:
     return DEFAULT_MODEL_DIR / "model.pt"
 
 
-def _peak_margin(log_probs: Any, lengths: Any) -> Any:
+def peak_margin(log_probs: Any, lengths: Any) -> Any:
     """Per sequence, the mean over its frames of the log-prob margin between the best and
     the second-best token: how peaked (confident) the CTC posteriors are."""
     import torch
@@ -217,7 +217,7 @@ class Recognizer:
                 warp_frequency(feats.repeat_interleave(k, dim=0), flat),
                 flen.repeat_interleave(k),
             )
-            return out, _peak_margin(out.log_probs, out.out_lengths).view(n, k).tolist()
+            return out, peak_margin(out.log_probs, out.out_lengths).view(n, k).tolist()
 
         out, margins = run([list(grid)] * n)
         # per input: (margin, forward pass, sequence in it, warp) of the best so far
