@@ -71,8 +71,9 @@ class DecodeOptions:
     # Catalog-size prior: with N > 100 entities, a completed match keeps this times
     # ln(N / 100) less. Each entity's prior falls as 1/N, so a long list of distractors
     # needs more acoustic evidence per match (0 disables; lists of up to 100 unaffected).
-    # (2 since session 5: bench/tune.py on entity-dev and earnings-dev, session-5 model)
-    catalog_size_prior: float = 2.0
+    # (3 since session 9: bench/tune.py on entity-dev and earnings-dev, the session-7 model
+    # with the recognizer's warp search; 2 in sessions 5-8)
+    catalog_size_prior: float = 3.0
     # False-accept control: a completed entity keeps its bonus only if its forced-alignment
     # acoustic score is within this many nats *per entity token* of the best unbiased path
     # over the same frames. None disables the check. (2 since session 6, with the partial-
