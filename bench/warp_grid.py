@@ -6,7 +6,7 @@
 
 Runs each utterance once at every warp of a lattice (0.79 to 1.21 in steps of 0.03),
 keeps each warp's greedy transcript and the mean top-1/top-2 margin of its subword
-posteriors (what the search ranks by, ``ctcbias.recognizer.peak_margin``), then scores
+posteriors (what the search ranks by: ``Recognizer.forward_warped``), then scores
 the grids below as the search would pick among them (plus the best grid warp +- 0.03 for
 the refined row, and the per-utterance oracle of the lattice). Prints a Markdown table
 (greedy WER, %) and one JSON line per set.
@@ -41,9 +41,8 @@ def lattice_runs(rec, utts, base) -> list[dict]:
     import torch
     from tqdm import tqdm
 
-    from ctcbias.audio import load_audio, num_frames, warp_frequency
+    from ctcbias.audio import load_audio, num_frames
     from ctcbias.decode.greedy import greedy_transcript
-    from ctcbias.recognizer import peak_margin
 
     k = len(LATTICE)
     out = []
@@ -51,9 +50,8 @@ def lattice_runs(rec, utts, base) -> list[dict]:
         wave = load_audio(u.audio_path(base))
         with torch.inference_mode():
             feats = rec.fbank(torch.from_numpy(wave)[None])
-            flen = torch.tensor([num_frames(max(len(wave), 400))] * k)
-            res = rec.model(warp_frequency(feats.repeat(k, 1, 1), torch.tensor(LATTICE)), flen)
-            margins = peak_margin(res.log_probs, res.out_lengths).tolist()
+            flen = torch.tensor([num_frames(max(len(wave), 400))])
+            res, (margins,) = rec.forward_warped(feats, flen, [list(LATTICE)])
             n = int(res.out_lengths[0])
             texts = [
                 greedy_transcript(res.log_probs[i, :n].float().numpy(), rec.vocab).text

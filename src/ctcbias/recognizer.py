@@ -186,7 +186,7 @@ class Recognizer:
             batch = batch.to(self.device)
             feats = self.fbank(batch)
             flen = torch.tensor([num_frames(n) for n in lens], device=self.device)
-            if self.warps == (1.0,):
+            if self.warp_search is None:
                 out = self.model(feats, flen)
                 outs = [self._outputs(out, i, 1.0) for i in range(len(waves))]
             else:
@@ -200,26 +200,35 @@ class Recognizer:
                 for (lp, phones, warp), w in zip(outs, waves, strict=True)
             ]
 
-    def _warp_search(self, feats: Any, flen: Any) -> list[tuple[np.ndarray, dict, float]]:
-        """The warp search of ``acoustics_batch`` for a batch of features: per input, the
-        outputs of the most peaked warp (see ``_outputs``)."""
+    def forward_warped(
+        self, feats: Any, flen: Any, alphas: list[list[float]]
+    ) -> tuple[Any, list[list[float]]]:
+        """The model on every input of the log-mel batch ``feats`` (lengths ``flen``) at each
+        of its frequency warps (``alphas[i]``, the same number for every input), in one
+        forward pass: the outputs (input-major) and, per input, each warp's ``peak_margin``."""
         import torch
 
         from ctcbias.audio import warp_frequency
 
+        n, k = feats.shape[0], len(alphas[0])
+        flat = torch.tensor([a for row in alphas for a in row], device=feats.device)
+        out = self.model(
+            warp_frequency(feats.repeat_interleave(k, dim=0), flat), flen.repeat_interleave(k)
+        )
+        return out, peak_margin(out.log_probs, out.out_lengths).view(n, k).tolist()
+
+    @property
+    def warp_search(self) -> tuple | None:
+        """The warp search's settings, ``(*warps, "refine STEP")``; None for one plain pass."""
+        if self.warps == (1.0,):
+            return None
+        return (*self.warps, f"refine {self.warp_refine}")
+
+    def _warp_search(self, feats: Any, flen: Any) -> list[tuple[np.ndarray, dict, float]]:
+        """The warp search of ``acoustics_batch`` for a batch of features: per input, the
+        outputs of the most peaked warp (see ``_outputs``)."""
         n, grid = feats.shape[0], self.warps
-
-        def run(alphas: list[list[float]]) -> tuple[Any, list[list[float]]]:
-            """Every input at each of its warps (input-major): outputs and margins."""
-            k = len(alphas[0])
-            flat = torch.tensor([a for row in alphas for a in row], device=feats.device)
-            out = self.model(
-                warp_frequency(feats.repeat_interleave(k, dim=0), flat),
-                flen.repeat_interleave(k),
-            )
-            return out, peak_margin(out.log_probs, out.out_lengths).view(n, k).tolist()
-
-        out, margins = run([list(grid)] * n)
+        out, margins = self.forward_warped(feats, flen, [list(grid)] * n)
         # per input: (margin, forward pass, sequence in it, warp) of the best so far
         best = []
         for j, row in enumerate(margins):
@@ -232,7 +241,7 @@ class Recognizer:
                 [max(lo, round(w - step, 6)), min(hi, round(w + step, 6))]
                 for _, _, _, w in best
             ]
-            out2, margins2 = run(pairs)
+            out2, margins2 = self.forward_warped(feats, flen, pairs)
             for j, (row, pair) in enumerate(zip(margins2, pairs, strict=True)):
                 for b, (m, w) in enumerate(zip(row, pair, strict=True)):
                     if m > best[j][0] and w not in grid:

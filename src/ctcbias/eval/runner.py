@@ -101,15 +101,15 @@ def make_setup(techniques: tuple[str, ...], overrides: dict[str, Any] | None = N
 
 
 def _cache_path(
-    model_path: Path, manifest: Path, limit: int | None, warps: tuple = (1.0,)
+    model_path: Path, manifest: Path, limit: int | None, warp_search: tuple | None = None
 ) -> Path:
     h = hashlib.sha1()
     st = model_path.stat()
     h.update(f"{model_path.resolve()}:{st.st_size}:{st.st_mtime_ns}".encode())
     ms = manifest.stat()
     h.update(f"{manifest.resolve()}:{ms.st_size}:{ms.st_mtime_ns}:{limit}".encode())
-    if warps != (1.0,):  # (so that caches made before the warp search still apply)
-        h.update(f":warps={','.join(map(str, warps))}".encode())
+    if warp_search:  # (so that caches made before the warp search still apply)
+        h.update(f":warps={','.join(map(str, warp_search))}".encode())
     return (
         data_root()
         / "cache"
@@ -206,8 +206,7 @@ def evaluate(
         warps=DEFAULT_WARPS if warps == "default" else warps,
         warp_refine=DEFAULT_WARP_REFINE if warp_refine is None else warp_refine,
     )
-    search = rec.warps if rec.warps == (1.0,) else (*rec.warps, f"refine {rec.warp_refine}")
-    cache = _cache_path(mpath, manifest, limit, search)
+    cache = _cache_path(mpath, manifest, limit, rec.warp_search)
     t_model = 0.0
     if use_cache and cache.is_file():
         data = np.load(cache, allow_pickle=False)
@@ -315,7 +314,7 @@ def evaluate(
             "limit": limit,
             "lm": str(lm_file) if lm_file else None,
             "warps": list(rec.warps),
-            "warp_refine": rec.warp_refine if rec.warps != (1.0,) else None,
+            "warp_refine": rec.warp_refine if rec.warp_search else None,
             "options": setup.options.to_dict() if setup.options is not None else None,
         },
     }
