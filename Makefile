@@ -12,7 +12,8 @@ $(BIN)/python:
 	@command -v $(PY) >/dev/null || { echo "need $(PY)"; exit 1; }
 	$(PY) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# (setup.py builds the compiled beam search from its .pyx: a change to it reinstalls)
+$(VENV)/.installed: pyproject.toml setup.py src/ctcbias/decode/_search.pyx | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev,serve,onnx,tts]'
 	# peers and fast LM queries: kenlm compiles in ~2.5 min; pyctcdecode 0.5.0 pins numpy<2

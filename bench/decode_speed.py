@@ -12,7 +12,9 @@ that are random but peaky (each token of a real sentence spikes on one frame, bl
 elsewhere, Gaussian noise on the logits), ``--fps`` frames/s, ``--seconds`` of audio.
 Entities: surnames + world cities from ../shared/data/entities; compiling each catalog
 (``--compile-runs`` times; median and maximum) is timed before the decodes.
-One thread; times are seconds of decoding per second of audio. Ours: ``--runs`` rounds, each
+One thread; times are seconds of decoding per second of audio. Ours runs the compiled
+search when it is built; ``CTCBIAS_PURE_PYTHON=1`` times the Python reference instead (the
+header and the JSON line say which ran). Ours: ``--runs`` rounds, each
 decoding every size once (after one untimed decode per size), median and minimum per
 size; pyctcdecode: median of ``--peer-runs`` runs per size.
 With ``--lm`` (a file, or ``default``: the shipped LM), both decoders also use that word
@@ -75,6 +77,7 @@ def main() -> int:
     torch.set_num_threads(1)
     from ctcbias.catalog import EntityCatalog
     from ctcbias.decode import DecodeOptions, beam_search
+    from ctcbias.decode.beam import compiled_search
     from ctcbias.paths import shared_data
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -214,10 +217,12 @@ def main() -> int:
         peer_s = time.perf_counter() - t0
     for row in rows:
         print(json.dumps(row), file=sys.stderr)
+    search = "compiled" if compiled_search() else "Python"
     base, base_min = rows[0]["ours_rtf"], rows[0]["ours_min_rtf"]
     print(
         f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames, "
-        f"V={len(vocab)}, beam {args.beam}, LM: {lm_path or 'none'}, ours: median and min "
+        f"V={len(vocab)}, beam {args.beam}, LM: {lm_path or 'none'}, ours ({search} search): "
+        f"median and min "
         f"of {args.runs} rounds over the sizes, pyctcdecode: median of "
         f"{args.peer_runs or args.runs}, compile: median (max) of {args.compile_runs}, 1 thread, "
         f"{platform.processor() or platform.machine()}, python {platform.python_version()})\n"
@@ -236,7 +241,7 @@ def main() -> int:
             f"{r['ours_min_rtf'] / base_min:.2f}x | {peer_cell(r)} | {peer_ratio} |"
         )
     print()
-    print(json.dumps({"command": " ".join(sys.argv), "audio_s": audio_s,
+    print(json.dumps({"command": " ".join(sys.argv), "search": search, "audio_s": audio_s,
                       "lm": str(lm_path) if lm_path else None, "rows": rows}))
     return 0
 

@@ -5,13 +5,21 @@ model's (T, V) natural-log posteriors. Each hypothesis is a *prefix* (a collapse
 sequence) kept in a prefix tree for the whole utterance: per prefix node, the text-side
 scores (LM, word bonus, boosting) are computed once, when the node is created; per frame,
 the beam only carries ``(p_blank, p_nonblank)`` acoustic log-scores per node.
+
+The search runs compiled (``_search.pyx``, built by the install) when it is available and
+in Python otherwise (or with ``CTCBIAS_PURE_PYTHON=1``): both give the same hypotheses and
+scores to the last bit (``tests/decode/test_compiled.py``); the compiled one is about five
+times faster. The Python search here is the reference: a change to the search is made in
+both.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -27,7 +35,13 @@ from ctcbias.decode.result import EntityMatch, Hypothesis, Transcript, Word
 from ctcbias.errors import DecodeError
 from ctcbias.utils import gc_paused
 
-__all__ = ["beam_search", "decode_logits", "resolve_catalog", "check_log_probs"]
+try:  # the compiled search (built by the package install; the Python one otherwise)
+    from ctcbias.decode import _search
+except ImportError as exc:  # pragma: no cover - depends on the build
+    _search = None
+    logging.getLogger(__name__).debug("compiled search unavailable (%s): using Python", exc)
+
+__all__ = ["beam_search", "decode_logits", "resolve_catalog", "check_log_probs", "compiled_search"]
 
 NEG_INF = float("-inf")
 # Frames after a token's node in which its log-prob peak is looked for (see _peaks).
@@ -106,12 +120,26 @@ def resolve_catalog(catalog: CatalogInput, vocab: CtcVocab) -> CompiledCatalog |
     return compiled if len(compiled) else None
 
 
+def _trie_table(compiled: CompiledCatalog) -> object:
+    """The compiled search's C view of the catalog trie, kept with the compiled catalog
+    (which never changes: editing a catalog compiles a new one) for all its decodes."""
+    table = compiled.__dict__.get("_search_table")
+    if table is None:
+        trie = compiled.trie
+        table = _search.TrieTable(trie.goto, trie.match, compiled.weights, len(compiled.vocab))
+        table = compiled.__dict__.setdefault("_search_table", table)
+    return table
+
+
 class _Decoder:
     """State of one decode: the prefix tree and the per-node text scores."""
 
-    # Skip extensions whose score bound cannot reach the beam (see ``run``); off only
-    # in tests, to check that this changes nothing.
+    # Skip extensions whose score bound cannot reach the beam (see ``_python_search``);
+    # off only in tests, to check that this changes nothing.
     early_pruning = True
+    # Run the compiled search when it is built (False: the Python reference; also with
+    # CTCBIAS_PURE_PYTHON=1 in the environment).
+    use_compiled = os.environ.get("CTCBIAS_PURE_PYTHON", "") in ("", "0")
 
     def __init__(
         self,
@@ -479,8 +507,24 @@ class _Decoder:
         )
 
     def run(self) -> list[Hypothesis]:
-        """The search, frame by frame. Each frame first carries every hypothesis over by
-        blank or repeat: those scores are exact lower bounds of the survivors', so the
+        """The search (compiled when the extension is built, see ``_search.pyx``), and its
+        n-best."""
+        if _search is not None and self.use_compiled:
+            search = _search.Search(
+                self.lp, self.vocab, self.compiled, self.options, self.lm, self.known,
+                self.prefixes, self.booster, self.gap, self.early_pruning,
+                _trie_table(self.compiled) if self.booster is not None else None,
+            )
+            beams = search.run()
+            self.parent, self.token, self.frame, self.event = search.view()
+            return self._results(beams, search.finish)
+        beams = self._python_search()
+        return self._results([(n, pb, pnb) for n, (pb, pnb) in beams.items()], self.finish)
+
+    def _python_search(self) -> dict[int, list[float]]:
+        """The search, frame by frame (the reference of the compiled one, which follows it
+        step by step). Each frame first carries every hypothesis over by blank or repeat:
+        those scores are exact lower bounds of the survivors', so the
         ``beam_size``-th best of them (and the best of them plus ``beam_threshold``) is a
         floor. Extensions are then considered only when an upper bound of their score
         (the parent's score, the token's log-prob and the most the token can add: the LM
@@ -746,7 +790,7 @@ class _Decoder:
                     break
                 lo, lo_u = low, low_u  # the guess was too high: collect the rest
             beams = self._prune(nxt, text, t)
-        return self._results(beams)
+        return beams
 
     def _prune(
         self, beams: dict[int, list[float]], text: list[float], frame: int
@@ -925,11 +969,15 @@ class _Decoder:
         return tuple(reversed(tokens))
 
     # ------------------------------------------------------------------ results
-    def _results(self, beams: dict[int, list[float]]) -> list[Hypothesis]:
+    def _results(
+        self, beams: list[tuple[int, float, float]], finish: Callable[[int], tuple]
+    ) -> list[Hypothesis]:
+        """The n-best of the final ``beams`` ([(node, p_blank, p_nonblank)]), each closed
+        by ``finish`` (``self.finish``, or the compiled search's)."""
         finals = []
-        for node, (pb, pnb) in beams.items():
+        for node, pb, pnb in beams:
             acoustic = _lse(pb, pnb)
-            text_score, lm_score, n_words, boost, event = self.finish(node)
+            text_score, lm_score, n_words, boost, event = finish(node)
             finals.append((acoustic + text_score, node, acoustic, lm_score, n_words, boost, event))
         finals.sort(key=lambda f: f[0], reverse=True)
         out = []
@@ -1050,6 +1098,12 @@ class _Decoder:
             confidence=round(conf, 4),
             entity=entity,
         )
+
+
+def compiled_search() -> bool:
+    """Whether ``beam_search`` runs the compiled search (the extension is built and
+    ``CTCBIAS_PURE_PYTHON`` is not set)."""
+    return _search is not None and _Decoder.use_compiled
 
 
 def beam_search(

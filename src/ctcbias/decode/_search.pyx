@@ -1,0 +1,1223 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+# distutils: language = c++
+"""Compiled twin of ``ctcbias.decode.beam._Decoder``: the same search, step for step.
+
+The prefix tree, the per-frame beam, the candidate lists, the bounds and the catalog trie
+rows live in C++ vectors and hash maps; the LM, the false-accept scorer and the result
+objects stay in Python and are called as the reference calls them. Every float is
+computed with the same operations in the same order as in ``beam.py`` (Python floats are
+C doubles), every sort breaks ties the same way, so both give the same hypotheses and
+scores to the last bit: ``tests/decode/test_compiled.py`` holds them to it. ``beam.py``
+stays the reference; a change to the search is made in both.
+"""
+
+from cython.operator cimport dereference as deref
+from libc.math cimport INFINITY, exp, log, log1p
+from libcpp.algorithm cimport pop_heap, push_heap, sort, stable_sort
+from libcpp.unordered_map cimport unordered_map
+from libcpp.vector cimport vector
+
+import numpy as np
+
+from ctcbias.decode.boost import Confirmed
+from ctcbias.decode.lm import BoostedLM
+
+cdef double NEG_INF = -INFINITY
+# Search.flags bits
+cdef enum:
+    UNVERIFIED = 1
+    IN_MATCH = 2
+    REJECTED = 4
+
+
+cdef inline double _lse(double a, double b) noexcept nogil:
+    cdef double t
+    if a < b:
+        t = a
+        a = b
+        b = t
+    if b == NEG_INF:
+        return a
+    return a + log1p(exp(b - a))
+
+
+cdef struct Cand:
+    int c
+    double lp
+
+
+cdef struct Todo:
+    double score
+    double score_u
+    int node
+    int c
+    double lpc
+    double ext
+    int new
+
+
+cdef struct Scored:
+    double score
+    int node
+
+
+cdef struct Info:
+    double head
+    double word_gain
+    double most
+    double most_u
+    double pending
+    int state
+    int row
+    int nconts
+    bint open_word
+    bint settles
+
+
+cdef bint _cand_desc(const Cand& a, const Cand& b) noexcept nogil:
+    return a.lp > b.lp
+
+
+cdef bint _todo_desc(const Todo& a, const Todo& b) noexcept nogil:
+    # Python's descending sort of (score, score_u, node, c, lpc, ext, new) tuples
+    if a.score != b.score:
+        return a.score > b.score
+    if a.score_u != b.score_u:
+        return a.score_u > b.score_u
+    if a.node != b.node:
+        return a.node > b.node
+    if a.c != b.c:
+        return a.c > b.c
+    if a.lpc != b.lpc:
+        return a.lpc > b.lpc
+    if a.ext != b.ext:
+        return a.ext > b.ext
+    return a.new > b.new
+
+
+cdef bint _scored_desc(const Scored& a, const Scored& b) noexcept nogil:
+    if a.score != b.score:
+        return a.score > b.score
+    return a.node > b.node
+
+
+cdef bint _double_desc(const double& a, const double& b) noexcept nogil:
+    return a > b
+
+
+# Python's heapq min-heap of the ``size`` best scores, as a C++ max-heap of their negations.
+cdef inline void _heap_add(vector[double]& heap, int size, double score) noexcept nogil:
+    # heapq.heappush while fewer than size, else heapreplace when score beats the minimum
+    if <int>heap.size() < size:
+        heap.push_back(-score)
+        push_heap(heap.begin(), heap.end())
+    elif score > -heap[0]:
+        pop_heap(heap.begin(), heap.end())
+        heap[heap.size() - 1] = -score
+        push_heap(heap.begin(), heap.end())
+
+
+cdef inline double _heap_floor(vector[double]& heap, int size, double best, double thr) noexcept nogil:
+    cdef double low = -heap[0] if <int>heap.size() == size else NEG_INF
+    cdef double b = best + thr
+    return low if low > b else b
+
+
+cdef inline void _heap_from_sorted(vector[double]& heap, vector[double]& values, int size) noexcept nogil:
+    """``sorted(values)[-size:]`` as the heap; ``values`` is sorted in place."""
+    heap.clear()
+    sort(values.begin(), values.end())
+    cdef Py_ssize_t n = values.size()
+    cdef Py_ssize_t start = n - size if n > size else 0
+    cdef Py_ssize_t i
+    for i in range(start, n):
+        heap.push_back(-values[i])
+        push_heap(heap.begin(), heap.end())
+
+cdef class TrieTable:
+    """The catalog trie as C arrays, for every decode with one compiled catalog: per
+    state, its continuations (a dense row over the vocabulary, -1: none, and the tokens
+    in the trie's order) and the entity it completes, each made from the Python trie on
+    first use (a decode visits a few hundred of its states). A row is filled before it is
+    published, with no Python call in between, so threads sharing the table under the
+    GIL see whole rows only."""
+
+    cdef object goto_py, match_py, weights
+    cdef int size
+    cdef vector[int] row_of, dense, row_start, row_len, row_toks
+    # per state: depth of the match it completes (0: none, -1: not looked up yet) and
+    # that entity (the largest weight of those with the same tokens)
+    cdef vector[int] match_depth, match_entity
+
+    def __init__(self, goto, match, weights, int vocab_size):
+        self.goto_py = goto
+        self.match_py = match
+        self.weights = weights
+        self.size = vocab_size
+        self.row_of.assign(len(goto), -1)
+        self.match_depth.assign(len(goto), -1)
+        self.match_entity.assign(len(goto), -1)
+
+    cdef int row(self, int state) except -1:
+        cdef int r = self.row_of[state]
+        if r >= 0:
+            return r
+        items = list(self.goto_py[state].items())  # (Python calls first)
+        cdef int tok, nxt
+        r = self.row_start.size()
+        self.dense.resize((r + 1) * self.size, -1)
+        self.row_start.push_back(self.row_toks.size())
+        for tok, nxt in items:
+            self.dense[r * self.size + tok] = nxt
+            self.row_toks.push_back(tok)
+        self.row_len.push_back(len(items))
+        self.row_of[state] = r
+        return r
+
+    cdef int depth(self, int state) except -2:
+        """Depth of the entity match that state ``state`` completes (0: none)."""
+        cdef int d = self.match_depth[state]
+        if d >= 0:
+            return d
+        found = self.match_py[state]
+        cdef int entity = -1
+        d = 0
+        if found is not None:
+            ids = found[0]
+            entity = max(ids, key=self.weights.__getitem__) if len(ids) > 1 else ids[0]
+            d = found[1]
+        self.match_entity[state] = entity
+        self.match_depth[state] = d
+        return d
+
+
+cdef class Search:
+    """One decode, as ``beam._Decoder``: built with the same objects, ``run()`` returns the
+    final beam as ``[(node, p_blank, p_nonblank)]`` in the reference's order; ``view()``
+    gives the node tables the result builder reads."""
+
+    # inputs
+    cdef object lp_arr, vocab, options, compiled, lm, known, prefixes, booster, gap
+    cdef object boosted_lm, piece_py, breaks_py
+    cdef const float[:, :] lp
+    cdef int size, blank, frames
+    cdef bint sp, check, check_partial, has_booster, has_lm, early
+    cdef int unbiased_beam
+    cdef vector[int] breaks, word_end
+    cdef int delimiter
+    # options as C values
+    cdef double lm_weight, word_bonus, oov_word, oov_char
+    cdef double base, scale, cap, settle_gain, completion, rescue_margin
+    cdef double margin
+    cdef bint has_margin
+    cdef int fanout, lag
+    # prefix tree
+    cdef vector[int] parent, token, frame, trie, mfirst, mlen
+    cdef vector[double] before, settled, text, bonus, pend
+    cdef list lmi, event
+    # the last entity completed inside the node's match: entity id (-1: none), first and
+    # last node
+    cdef vector[int] comp_ent, comp_first, comp_last
+    cdef unordered_map[long long, int] children
+    cdef dict word_lm, word_check
+    # per node: UNVERIFIED (its confirmed match awaits verification), IN_MATCH (in a match
+    # of two tokens or more: the partial-match check looks at it), REJECTED (by the last
+    # _check_survivors); and how many nodes have the first two
+    cdef vector[char] flags
+    cdef int n_unverified, n_in_match
+    cdef vector[int] rejected
+    cdef vector[int] checked_at  # per node: the last frame a check looked at it
+    cdef vector[Info] info
+    cdef vector[char] info_valid
+    # the catalog trie's rows (see TrieTable)
+    cdef TrieTable tab
+    cdef int root_row
+    cdef vector[double] best_cum
+    # what starting a word with each token costs at once (see _text_score)
+    cdef vector[double] start_oov
+    # beams: the previous frame's (prev_*) and the one being built (cur_*); pos_* map a
+    # node to its index there (-1: absent)
+    cdef vector[int] prev_node, cur_node, pos_prev, pos_cur
+    cdef vector[double] prev_pb, prev_pnb, cur_pb, cur_pnb
+
+    def __init__(self, log_probs, vocab, compiled, options, lm, known, prefixes, booster,
+                 gap, early, TrieTable table=None):
+        self.lp_arr = log_probs
+        self.lp = log_probs
+        self.frames = log_probs.shape[0]
+        self.vocab = vocab
+        self.size = len(vocab)
+        self.blank = vocab.blank
+        self.options = options
+        self.compiled = compiled
+        self.lm = lm
+        self.has_lm = lm is not None
+        self.known = known
+        self.prefixes = prefixes
+        self.booster = booster
+        self.has_booster = booster is not None
+        self.gap = gap
+        self.check = self.has_booster and options.false_accept_margin is not None
+        self.check_partial = self.check and options.partial_match_check
+        self.sp = vocab.kind == "sentencepiece"
+        self.delimiter = vocab.delimiter
+        self.unbiased_beam = options.unbiased_beam if self.has_booster else 0
+        self.early = early
+        self.piece_py = list(vocab.text)
+        self.breaks_py = list(vocab.breaks_word)
+        cdef bint flag
+        for b in vocab.breaks_word:
+            flag = b
+            self.breaks.push_back(flag)
+        self.lm_weight = options.lm_weight
+        self.word_bonus = options.word_insertion_bonus
+        self.oov_word = options.oov_penalty
+        self.oov_char = options.oov_char_penalty
+        self.has_margin = options.false_accept_margin is not None
+        self.margin = options.false_accept_margin if self.has_margin else 0.0
+        self.fanout = options.rescue_max_fanout
+        self.lag = options.partial_check_lag
+        self.boosted_lm = (
+            lm if isinstance(lm, BoostedLM) and self.check and options.verify_class_words
+            else None
+        )
+        self.parent.push_back(-1)
+        self.token.push_back(-1)
+        self.frame.push_back(-1)
+        self.before.push_back(0.0)
+        self.settled.push_back(0.0)
+        self.text.push_back(0.0)
+        self.bonus.push_back(0.0)
+        self.pend.push_back(0.0)
+        self.trie.push_back(0)
+        self.mfirst.push_back(0)
+        self.mlen.push_back(0)
+        self.lmi = [("", 0.0, 0, 0.0, lm.start() if lm is not None else None)]
+        self.event = [None]
+        self.comp_ent.push_back(-1)
+        self.comp_first.push_back(0)
+        self.comp_last.push_back(0)
+        self.word_lm = {}
+        self.word_check = {}
+        self._grow()
+        if self.has_booster:
+            self.base = booster.base
+            self.scale = booster.scale
+            self.cap = booster.cap
+            self.settle_gain = booster.settle_gain
+            self.completion = booster.completion
+            self.rescue_margin = booster.rescue_margin
+            self.tab = table
+            for b in booster.word_end:
+                flag = b
+                self.word_end.push_back(flag)
+            self.root_row = self.tab.row(0)
+        if gap is not None:
+            for x in gap.best_cum:
+                self.best_cum.push_back(x)
+
+    cdef inline void _flag(self, int node, char bit) noexcept:
+        if not self.flags[node] & bit:
+            self.flags[node] |= bit
+            if bit == UNVERIFIED:
+                self.n_unverified += 1
+            elif bit == IN_MATCH:
+                self.n_in_match += 1
+
+    cdef inline void _unflag(self, int node, char bit) noexcept:
+        if self.flags[node] & bit:
+            self.flags[node] &= ~bit
+            if bit == UNVERIFIED:
+                self.n_unverified -= 1
+            elif bit == IN_MATCH:
+                self.n_in_match -= 1
+
+    cdef inline void _reject(self, int node) noexcept:
+        if not self.flags[node] & REJECTED:
+            self.flags[node] |= REJECTED
+            self.rejected.push_back(node)
+
+    cdef void _grow(self):
+        self.pos_prev.push_back(-1)
+        self.pos_cur.push_back(-1)
+        self.info_valid.push_back(0)
+        self.checked_at.push_back(-1)
+        self.flags.push_back(0)
+        cdef Info blank_info
+        self.info.push_back(blank_info)
+
+    # ------------------------------------------------------------------ trie rows
+    cdef inline int _row(self, int state) except -1:
+        return self.tab.row(state)
+
+    cdef inline int _goto(self, int row, int tok) noexcept:
+        return self.tab.dense[row * self.size + tok]
+
+    cdef bint _matches(self, int state) except -1:
+        """``booster.match[state] is not None``."""
+        return self.tab.depth(state) > 0
+
+    cdef inline bint _rescuable(self, int state, int row) noexcept:
+        cdef int n = self.tab.row_len[row]
+        return state != 0 and 0 < n <= self.fanout
+
+    cdef inline bint _starts_word(self, int prev, int tok) noexcept:
+        if self.sp:
+            return self.breaks[tok] or prev < 0
+        return (prev < 0 or prev == self.delimiter) and tok != self.delimiter
+
+    # ------------------------------------------------------------------ prefix nodes
+    cdef double _oov(self, word):
+        return self.oov_word + self.oov_char * len(word)
+
+    cdef double _text_score(self, double lm, int words, double settled, double pending,
+                            word, double oov):
+        if not self.has_lm:
+            return settled + pending
+        cdef double score = self.lm_weight * lm + self.word_bonus * words + settled + pending
+        if self.prefixes is not None:
+            if word and word not in self.prefixes:
+                oov += self._oov(word)
+            score += oov
+        return score
+
+    cdef int child(self, int node, int token, int frame, double token_lp, double top_lp,
+                   double before) except -1:
+        cdef int new = self.parent.size()
+        cdef double lm_score, oov, logp, gain, settled, pending = 0.0, delta = 0.0
+        cdef int n_words
+        self.children[<long long>node * self.size + token] = new
+        self.parent.push_back(node)
+        self.token.push_back(token)
+        self.frame.push_back(frame)
+        self.before.push_back(before)
+        self._grow()
+        word = ""
+        oov = 0.0
+        lm_score = 0.0
+        n_words = 0
+        if self.has_lm:
+            prev_word, lm_score, n_words, oov, lm_state = self.lmi[node]
+            if self.breaks[token]:
+                if prev_word:
+                    logp, lm_state = self.word_score(node)
+                    lm_score += logp
+                    n_words += 1
+                    if self.known is not None and prev_word not in self.known:
+                        oov += self._oov(prev_word)
+                    if self.boosted_lm is not None:
+                        gain = self._class_gain(node, prev_word, logp)
+                        if gain > 0:
+                            self.word_check[new] = (self._word_start(node), node, gain)
+                            self._flag(new, UNVERIFIED)
+                word = self.piece_py[token] if self.sp else ""
+            else:
+                word = prev_word + self.piece_py[token]
+            self.lmi.append((word, lm_score, n_words, oov, lm_state))
+        settled = self.settled[node]
+        event = None
+        if self.has_booster:
+            event = self._boost(node, token, new, token_lp, top_lp, &pending, &delta)
+            settled += delta
+        self.settled.push_back(settled)
+        self.event.append(event)
+        self.text.push_back(self._text_score(lm_score, n_words, settled, pending, word, oov))
+        return new
+
+    cdef tuple word_score(self, int node):
+        found = self.word_lm.get(node)
+        if found is None:
+            word, _, _, _, state = self.lmi[node]
+            found = self.word_lm[node] = self.lm.score(state, word)
+        return found
+
+    cdef double _class_gain(self, int node, word, double logp) except? -1e300:
+        lm = self.boosted_lm
+        if word not in lm.boost_words:
+            return 0.0
+        cdef double base = lm.base.score(self.lmi[node][4], word)[0]
+        cdef double gain = self.lm_weight * (logp - base)
+        if self.known is not None and lm.base.words is not None and word not in lm.base.words:
+            gain -= self._oov(word)
+        return gain
+
+    cdef int _word_start(self, int node):
+        if self.sp:
+            while not self.breaks[self.token[node]] and self.parent[node] > 0:
+                node = self.parent[node]
+            return node
+        while self.parent[node] > 0 and not self.breaks[self.token[self.parent[node]]]:
+            node = self.parent[node]
+        return node
+
+    cdef object _boost(self, int node, int token, int new, double token_lp, double top_lp,
+                       double* pending_out, double* delta_out):
+        """As ``_Decoder._boost``: appends the new node's boosting state, sets the pending
+        sum and the settled change, returns the confirmed match or None."""
+        cdef int state = self.trie[node]
+        cdef int nxt, row
+        cdef double bonus, gap, extra, pending, delta = 0.0
+        event = None
+        cdef int ce, cf, cl, e, f
+        if state:
+            ce = self.comp_ent[node]
+            cf = self.comp_first[node]
+            cl = self.comp_last[node]
+            if self.word_end[token] and self._completed(state, node, &e, &f):
+                ce = e
+                cf = f
+                cl = node
+            row = self._row(state)
+            nxt = self._goto(row, token)
+            if nxt >= 0:
+                bonus = self.base
+                gap = top_lp - token_lp
+                if gap > 0:
+                    extra = self.scale * gap
+                    bonus += extra if extra < self.cap else self.cap
+                pending = self.pend[node] + bonus
+                self.trie.push_back(nxt)
+                self.bonus.push_back(bonus)
+                self.pend.push_back(pending)
+                self.comp_ent.push_back(ce)
+                self.comp_first.push_back(cf)
+                self.comp_last.push_back(cl)
+                self.mfirst.push_back(self.mfirst[node])
+                self.mlen.push_back(self.mlen[node] + 1)
+                self._flag(new, IN_MATCH)
+                pending_out[0] = pending
+                delta_out[0] = delta
+                return event
+            if ce >= 0:
+                event = self._settle(ce, cf, cl, node, new, False, &delta)
+                if self.check:
+                    self._flag(new, UNVERIFIED)
+        nxt = self._goto(self.root_row, token)
+        if nxt >= 0 and self._starts_word(self.token[node], token):
+            pending = self.base
+        else:
+            nxt = 0
+            pending = 0.0
+        self.trie.push_back(nxt)
+        self.bonus.push_back(pending)
+        self.pend.push_back(pending)
+        self.comp_ent.push_back(-1)
+        self.comp_first.push_back(0)
+        self.comp_last.push_back(0)
+        if nxt:  # (no conditional expressions inside push_back: Cython mistranslates them)
+            self.mfirst.push_back(new)
+            self.mlen.push_back(1)
+        else:
+            self.mfirst.push_back(0)
+            self.mlen.push_back(0)
+        pending_out[0] = pending
+        delta_out[0] = delta
+        return event
+
+    cdef bint _completed(self, int state, int node, int* entity, int* first) except -1:
+        """Whether trie state ``state`` completes an entity at ``node``: then its id and
+        its first node (depth - 1 nodes up)."""
+        cdef int depth = self.tab.depth(state)
+        if depth == 0:
+            return False
+        cdef int up = node
+        cdef int i
+        for i in range(depth - 1):
+            up = self.parent[up]
+        entity[0] = self.tab.match_entity[state]
+        first[0] = up
+        return True
+
+    cdef object _settle(self, int entity_id, int first, int last, int end, int following,
+                        bint verify, double* kept_out):
+        """Confirm entity ``entity_id`` (nodes ``first``..``last``) of the match ending at
+        ``end``, left by ``following`` (-1: the end): sets the bonus kept, returns the
+        event."""
+        cdef int nxt = following
+        cdef int node = end
+        cdef double kept = 0.0
+        while node != last:
+            nxt = node
+            node = self.parent[node]
+        accepted, gap = True, float("nan")
+        if verify:
+            accepted, gap = self._verify(first, last, nxt)
+        if accepted:
+            kept = self.completion + self.booster.weights[entity_id]
+            node = last
+            while True:
+                kept += self.bonus[node]
+                if node == first:
+                    break
+                node = self.parent[node]
+        kept_out[0] = kept
+        return Confirmed(entity_id, first, last, nxt, kept, accepted, gap)
+
+    cpdef tuple finish(self, int node):
+        word, lm_score, n_words, oov, state = self.lmi[node] if self.has_lm else (
+            "", 0.0, 0, 0.0, None)
+        cdef double revoked = 0.0
+        cdef double delta = 0.0
+        cdef int ce, cf, cl
+        if self.has_lm:
+            if word:
+                logp, state = self.word_score(node)
+                lm_score += logp
+                n_words += 1
+                if self.known is not None and word not in self.known:
+                    oov += self._oov(word)
+                if self.boosted_lm is not None:
+                    gain = self._class_gain(node, word, logp)
+                    if gain > 0 and not self._verify(self._word_start(node), node, -1)[0]:
+                        revoked = gain
+            lm_score += self.lm.finish(state)
+        cdef double settled = self.settled[node]
+        event = None
+        if self.has_booster and self.trie[node]:
+            ce = self.comp_ent[node]
+            cf = self.comp_first[node]
+            cl = self.comp_last[node]
+            if self._completed(self.trie[node], node, &ce, &cf):
+                cl = node
+            if ce >= 0:
+                event = self._settle(ce, cf, cl, node, -1, self.check, &delta)
+                settled += delta
+        text = self._text_score(lm_score, n_words, settled, 0.0, "", oov) - revoked
+        return text, lm_score, n_words, settled, event
+
+    cdef tuple _verify(self, int first, int last, int following):
+        cdef int start = self.frame[first]
+        cdef int end = self.frame[following] - 1 if following >= 0 else self.frames - 1
+        if self.frame[last] > end:
+            end = self.frame[last]
+        gap = self.gap(self._tokens(first, last), start, end)
+        return ((not self.has_margin) or gap <= self.margin), gap
+
+    cdef tuple _tokens(self, int first, int last):
+        tokens = []
+        cdef int node = last
+        while True:
+            tokens.append(self.token[node])
+            if node == first:
+                break
+            node = self.parent[node]
+        return tuple(reversed(tokens))
+
+    # ------------------------------------------------------------------ search
+    cdef Info* _parent_info(self, int node) except NULL:
+        cdef Info* inf = &self.info[node]
+        if self.info_valid[node]:
+            return inf
+        self.info_valid[node] = 1
+        cdef double word_gain = 0.0, most, most_u
+        cdef bint open_word = False
+        word = self.lmi[node][0] if self.has_lm else ""
+        open_word = self.prefixes is not None and (not word or word in self.prefixes)
+        if self.has_lm and word:
+            word_gain = self.lm_weight * self.word_score(node)[0] + self.word_bonus
+            if open_word and self.known is not None and word not in self.known:
+                word_gain += self._oov(word)
+        most = word_gain if word_gain > 0 else 0.0
+        most_u = most
+        cdef int state = 0, row = -1, nconts = 0
+        cdef double pending = 0.0
+        cdef bint settles = False
+        if self.has_booster:
+            state = self.trie[node]
+            pending = self.pend[node]
+            if state:
+                row = self._row(state)
+                nconts = self.tab.row_len[row]
+                settles = self.comp_ent[node] >= 0 or self._matches(state)
+                if settles:
+                    most += self.settle_gain
+                    most_u += self.settle_gain
+                else:
+                    most -= pending
+                    most_u -= pending
+            else:
+                most_u -= pending
+            most += self.base
+        inf.head = self.text[node]
+        inf.word_gain = word_gain
+        inf.most = most
+        inf.most_u = most_u
+        inf.pending = pending
+        inf.state = state
+        inf.row = row
+        inf.nconts = nconts
+        inf.open_word = open_word
+        inf.settles = settles
+        return inf
+
+    cdef void _beam_add(self, int node, double pb, double pnb):
+        self.pos_cur[node] = self.cur_node.size()
+        self.cur_node.push_back(node)
+        self.cur_pb.push_back(pb)
+        self.cur_pnb.push_back(pnb)
+
+    cdef void _next_frame(self):
+        """The beam being built becomes the previous frame's; a new one starts empty."""
+        cdef Py_ssize_t i
+        for i in range(<Py_ssize_t>self.prev_node.size()):
+            self.pos_prev[self.prev_node[i]] = -1
+        self.prev_node.swap(self.cur_node)
+        self.prev_pb.swap(self.cur_pb)
+        self.prev_pnb.swap(self.cur_pnb)
+        for i in range(<Py_ssize_t>self.prev_node.size()):
+            self.pos_cur[self.prev_node[i]] = -1
+            self.pos_prev[self.prev_node[i]] = i
+        self.cur_node.clear()
+        self.cur_pb.clear()
+        self.cur_pnb.clear()
+
+    def run(self):
+        opts = self.options
+        cdef int frames = self.frames, size = self.size, blank = self.blank
+        cdef double log_skip = log(opts.blank_skip_threshold) if opts.blank_skip_threshold < 1 else 1.0
+        cdef int topk = min(opts.token_prune_topk, size - 1)
+        cdef int beam_size = opts.beam_size
+        cdef bint has_booster = self.has_booster
+        cdef double start_gain = self.base, cap = self.cap, scale = self.scale
+        cdef double settle_gain = self.settle_gain
+        cdef bint slots_on = self.unbiased_beam > 0
+        cdef int u_rank = opts.unbiased_rank
+        cdef bint early = self.early
+        cdef int few_conts = 12
+        prefixes = self.prefixes
+        cdef bint has_prefixes = prefixes is not None
+        cdef double oov_word = self.oov_word, oov_char = self.oov_char
+        piece = self.piece_py
+        self.start_oov.clear()
+        cdef double oov_cost
+        for text in piece:
+            oov_cost = 0.0
+            if has_prefixes and self.sp and text and text not in prefixes:
+                oov_cost = self._oov(text)
+            self.start_oov.push_back(oov_cost)
+        cdef double thr = opts.beam_threshold
+        cdef double prune_threshold = opts.prune_threshold
+        cdef const float[:, :] lp = self.lp
+        # the top-k tokens of every frame, as the reference takes them (same ties)
+        cdef const int[:, :] top_idx
+        cdef bint use_topk = topk < size - 1
+        if use_topk:
+            top_idx = np.ascontiguousarray(
+                np.argpartition(self.lp_arr, size - topk - 1, axis=1)[:, size - topk - 1:]
+            ).astype(np.intc)
+        cdef vector[double] rowl
+        rowl.resize(size)
+        cdef vector[Cand] cands, toks, extra_list
+        cdef vector[int] cand_set
+        cand_set.assign(size, 0)
+        # rescued tokens per trie row this frame (see _Decoder._rescued)
+        cdef unordered_map[int, vector[Cand]] rescued
+        cdef vector[int] t_node, t_last
+        cdef vector[double] t_pb, t_total, stay, reach, stay_u, reach_u, heap_s, heap_u, tmp
+        cdef vector[Todo] todo
+        cdef Todo td
+        cdef Cand cd
+        cdef Info* inf
+        cdef Info inf_v
+        cdef vector[Cand]* l1
+        cdef vector[Cand]* l2
+        cdef int t, c, i, j, k, n_t, node, p, last, state, row, new, key_row, nconts, lists
+        cdef long long key0
+        cdef double blank_lp, top_lp, floor, rescue_floor, pb, pnb, total, s, r, ext
+        cdef double low, low_u, best_s = 0.0, best_u = 0.0, lo, lo_u, guess, base_s, cut, cut_c
+        cdef double need, bound, cut_u, first_cut, lpc, score, score_u, gain, gain_u, gapv
+        cdef double extra_gain, head, word_gain, pending
+        cdef bint rescuable, settles, open_word, in_conts
+        cdef unordered_map[long long, int].iterator found
+        self._beam_add(0, 0.0, NEG_INF)
+        self._next_frame()
+        for t in range(frames):
+            blank_lp = lp[t, blank]
+            if blank_lp >= log_skip:
+                for i in range(<int>self.prev_node.size()):
+                    node = self.prev_node[i]
+                    pb = self.prev_pb[i]
+                    pnb = self.prev_pnb[i]
+                    last = self.token[node]
+                    self._beam_add(node, _lse(pb, pnb) + blank_lp,
+                                   pnb + <double>lp[t, last] if last >= 0 else NEG_INF)
+                self._next_frame()
+                continue
+            top_lp = NEG_INF
+            for c in range(size):
+                rowl[c] = lp[t, c]
+                if rowl[c] > top_lp:
+                    top_lp = rowl[c]
+            floor = top_lp + prune_threshold
+            cands.clear()
+            if use_topk:
+                for j in range(topk + 1):
+                    c = <int>top_idx[t, j]
+                    if c != blank and rowl[c] >= floor:
+                        cd.c = c
+                        cd.lp = rowl[c]
+                        cands.push_back(cd)
+            else:
+                for c in range(size):
+                    if c != blank and rowl[c] >= floor:
+                        cd.c = c
+                        cd.lp = rowl[c]
+                        cands.push_back(cd)
+            stable_sort(cands.begin(), cands.end(), _cand_desc)
+            rescue_floor = top_lp + self.rescue_margin if has_booster else 0.0
+            for j in range(<int>cands.size()):
+                cand_set[cands[j].c] = 1
+            rescued.clear()
+            # Pass 1: blank and repeat
+            t_node.clear()
+            t_pb.clear()
+            t_total.clear()
+            t_last.clear()
+            stay.clear()
+            reach.clear()
+            stay_u.clear()
+            reach_u.clear()
+            for i in range(<int>self.prev_node.size()):
+                node = self.prev_node[i]
+                pb = self.prev_pb[i]
+                pnb = self.prev_pnb[i]
+                total = _lse(pb, pnb)
+                last = self.token[node]
+                self._beam_add(node, total + blank_lp,
+                               pnb + rowl[last] if last >= 0 else NEG_INF)
+                t_node.push_back(node)
+                t_pb.push_back(pb)
+                t_total.push_back(total)
+                t_last.push_back(last)
+                k = self.cur_node.size() - 1
+                s = _lse(self.cur_pb[k], self.cur_pnb[k]) + self.text[node]
+                r = total + self.text[node]
+                stay.push_back(s)
+                reach.push_back(r)
+                if slots_on:
+                    pending = self.pend[node]
+                    stay_u.push_back(s - pending)
+                    reach_u.push_back(r - pending)
+            n_t = t_node.size()
+            low = NEG_INF
+            low_u = NEG_INF
+            if early:
+                tmp = stay
+                _heap_from_sorted(heap_s, tmp, beam_size)
+                best_s = tmp[tmp.size() - 1]
+                low = _heap_floor(heap_s, beam_size, best_s, thr)
+                if slots_on:
+                    tmp = stay_u
+                    _heap_from_sorted(heap_u, tmp, u_rank)
+                    best_u = tmp[tmp.size() - 1]
+                    low_u = _heap_floor(heap_u, u_rank, best_u, thr)
+            # Pass 2: paths between hypotheses of the beam
+            for i in range(n_t):
+                node = t_node[i]
+                p = self.parent[node]
+                if p < 0 or self.pos_prev[p] < 0:
+                    continue
+                c = self.token[node]
+                if not cand_set[c]:
+                    state = self.trie[p] if has_booster else 0
+                    if not state or rowl[c] < rescue_floor:
+                        continue
+                    row = self._row(state)
+                    if not (self._rescuable(state, row) and self._goto(row, c) >= 0):
+                        continue
+                j = self.pos_prev[p]
+                pb = self.prev_pb[j]
+                pnb = self.prev_pnb[j]
+                ext = (pb if c == self.token[p] else _lse(pb, pnb)) + rowl[c]
+                k = self.pos_cur[node]
+                self.cur_pnb[k] = _lse(self.cur_pnb[k], ext)
+            lo = low
+            lo_u = low_u
+            if early and n_t >= beam_size:
+                tmp = reach
+                sort(tmp.begin(), tmp.end())
+                guess = tmp[tmp.size() - beam_size] + top_lp
+                if guess > lo:
+                    lo = guess
+                if slots_on:
+                    tmp = reach_u
+                    sort(tmp.begin(), tmp.end())
+                    guess = tmp[tmp.size() - min(u_rank, <int>tmp.size())] + top_lp
+                    if guess > lo_u:
+                        lo_u = guess
+            while True:
+                todo.clear()
+                for i in range(n_t):
+                    node = t_node[i]
+                    pb = t_pb[i]
+                    total = t_total[i]
+                    last = t_last[i]
+                    inf_v = self._parent_info(node)[0]  # (a copy: child() may move the table)
+                    inf = &inf_v
+                    head = inf.head
+                    word_gain = inf.word_gain
+                    state = inf.state
+                    row = inf.row
+                    nconts = inf.nconts
+                    pending = inf.pending
+                    settles = inf.settles
+                    open_word = inf.open_word
+                    base_s = total + head
+                    cut = lo - base_s - inf.most
+                    cut_c = cut
+                    if nconts:
+                        need = lo - base_s - (word_gain if word_gain > 0 else 0.0) - start_gain
+                        cut_c = need - cap
+                        if scale < 1:
+                            bound = (need - scale * top_lp) / (1 - scale)
+                            if bound > cut_c:
+                                cut_c = bound
+                    if slots_on:
+                        cut_u = lo_u - base_s - inf.most_u
+                        if cut_u < cut:
+                            cut = cut_u
+                        if cut_u < cut_c:
+                            cut_c = cut_u
+                    first_cut = cut if cut < cut_c else cut_c
+                    # lists: 0 = cands, 1 = toks, 2 = cands then the rescued
+                    lists = 0
+                    if nconts:
+                        if nconts <= few_conts:
+                            toks.clear()
+                            for j in range(<int>cands.size()):
+                                if cands[j].lp < cut:
+                                    break
+                                if self._goto(row, cands[j].c) < 0:
+                                    toks.push_back(cands[j])
+                            rescuable = self._rescuable(state, row)
+                            key_row = self.tab.row_start[row]
+                            for j in range(nconts):
+                                c = self.tab.row_toks[key_row + j]
+                                lpc = rowl[c]
+                                if lpc >= cut_c and (cand_set[c] or (
+                                        rescuable and lpc >= rescue_floor)):
+                                    cd.c = c
+                                    cd.lp = lpc
+                                    toks.push_back(cd)
+                            lists = 1
+                            first_cut = NEG_INF
+                        else:
+                            if rescued.count(row) == 0:
+                                extra_list.clear()
+                                if self._rescuable(state, row):
+                                    key_row = self.tab.row_start[row]
+                                    for j in range(nconts):
+                                        c = self.tab.row_toks[key_row + j]
+                                        if not cand_set[c] and rowl[c] >= rescue_floor:
+                                            cd.c = c
+                                            cd.lp = rowl[c]
+                                            extra_list.push_back(cd)
+                                    stable_sort(extra_list.begin(), extra_list.end(), _cand_desc)
+                                rescued[row] = extra_list
+                            if rescued[row].size():
+                                lists = 2
+                    l1 = &toks if lists == 1 else &cands
+                    l2 = &rescued[row] if lists == 2 else &toks
+                    self._collect(l1, l2, lists == 2, node, pb, total, last, &inf_v, first_cut,
+                                  cut, cut_c, lo, lo_u, top_lp, slots_on, has_booster, todo)
+                if early:
+                    sort(todo.begin(), todo.end(), _todo_desc)
+                for j in range(<int>todo.size()):
+                    td = todo[j]
+                    if td.score < low and (not slots_on or td.score_u < low_u):
+                        continue
+                    new = td.new
+                    if new < 0:
+                        new = self.child(td.node, td.c, t, td.lpc, top_lp, td.ext - td.lpc)
+                    self._beam_add(new, NEG_INF, td.ext)
+                    if not early:
+                        continue
+                    score = td.ext + self.text[new]
+                    if self.flags[new] & UNVERIFIED:
+                        score -= self._at_stake(new)
+                    _heap_add(heap_s, beam_size, score)
+                    if score > best_s:
+                        best_s = score
+                    low = _heap_floor(heap_s, beam_size, best_s, thr)
+                    if slots_on:
+                        score_u = score - self.pend[new]
+                        _heap_add(heap_u, u_rank, score_u)
+                        if score_u > best_u:
+                            best_u = score_u
+                        low_u = _heap_floor(heap_u, u_rank, best_u, thr)
+                if low >= lo and (not slots_on or low_u >= lo_u):
+                    break
+                lo = low
+                lo_u = low_u
+            for j in range(<int>cands.size()):
+                cand_set[cands[j].c] = 0
+            self._prune(t)
+        return [(self.prev_node[i], self.prev_pb[i], self.prev_pnb[i])
+                for i in range(<int>self.prev_node.size())]
+
+    cdef int _collect(self, vector[Cand]* first, vector[Cand]* second, bint both, int node,
+                      double pb, double total, int last, Info* inf, double first_cut,
+                      double cut, double cut_c, double lo, double lo_u, double top_lp,
+                      bint slots_on, bint has_booster, vector[Todo]& todo) except -1:
+        """The extensions of one parent worth building (``todo``), as the reference's inner
+        loops over ``lists``."""
+        cdef vector[Cand]* tokens
+        cdef int li, j, c, new, n_lists = 2 if both else 1
+        cdef long long key0 = <long long>node * self.size
+        cdef double lpc, ext, score, score_u, gain, gain_u, gapv, extra_gain
+        cdef bint in_conts
+        cdef int state = inf.state, row = inf.row
+        cdef unordered_map[long long, int].iterator found
+        cdef Todo td
+        for li in range(n_lists):
+            tokens = first if li == 0 else second
+            for j in range(<int>tokens[0].size()):
+                c = tokens[0][j].c
+                lpc = tokens[0][j].lp
+                if lpc < first_cut:
+                    break
+                in_conts = inf.nconts > 0 and self._goto(row, c) >= 0
+                if lpc < (cut_c if in_conts else cut):
+                    continue
+                found = self.children.find(key0 + c)
+                if found != self.children.end():
+                    new = deref(found).second
+                    if self.pos_cur[new] >= 0:
+                        continue
+                    ext = (pb if c == last else total) + lpc
+                    score = ext + self.text[new]
+                    score_u = score - self.pend[new] if slots_on else score
+                    if score >= lo or (slots_on and score_u >= lo_u):
+                        td.score = score
+                        td.score_u = score_u
+                        td.node = node
+                        td.c = c
+                        td.lpc = lpc
+                        td.ext = ext
+                        td.new = new
+                        todo.push_back(td)
+                    continue
+                ext = (pb if c == last else total) + lpc
+                if self.breaks[c]:
+                    gain = inf.word_gain + self.start_oov[c]
+                else:
+                    gain = 0.0
+                    if inf.open_word:
+                        grown = self.lmi[node][0] + self.piece_py[c]
+                        if grown not in self.prefixes:
+                            gain = self.oov_word + self.oov_char * len(grown)
+                gain_u = gain - inf.pending
+                if state:
+                    if in_conts:
+                        gain += self.base
+                        gapv = top_lp - lpc
+                        if gapv > 0:
+                            extra_gain = self.scale * gapv
+                            gain += extra_gain if extra_gain < self.cap else self.cap
+                    elif inf.settles:
+                        gain += self.settle_gain + self.base
+                        gain_u += self.settle_gain + inf.pending
+                    else:
+                        gain += self.base - inf.pending
+                elif has_booster and self._goto(self.root_row, c) >= 0:
+                    gain += self.base
+                score = ext + inf.head + gain
+                score_u = ext + inf.head + gain_u
+                if score >= lo or (slots_on and score_u >= lo_u):
+                    td.score = score
+                    td.score_u = score_u
+                    td.node = node
+                    td.c = c
+                    td.lpc = lpc
+                    td.ext = ext
+                    td.new = -1
+                    todo.push_back(td)
+        return 0
+
+    cdef double _at_stake(self, int node) except? -1e300:
+        cdef double stake = 0.0
+        ev = self.event[node]
+        if ev is not None and ev.kept > 0.0:
+            stake += ev.kept
+        word = self.word_check.get(node)
+        if word is not None:
+            stake += word[2]
+        return stake
+
+    cdef int _prune(self, int frame) except -1:
+        """As ``_Decoder._prune``: the beam being built, cut to the survivors, becomes the
+        previous frame's (in the reference's order: the scored, then the slots)."""
+        cdef int n = self.cur_node.size()
+        cdef vector[double] acoustic
+        cdef vector[Scored] everyone, scored, extra
+        cdef Scored sc
+        cdef int i, k, node, limit, beam_size = self.options.beam_size
+        cdef double pb, pnb, floor, thr = self.options.beam_threshold, floor_u
+        acoustic.resize(n)
+        for i in range(n):
+            pb = self.cur_pb[i]
+            pnb = self.cur_pnb[i]
+            if pb < pnb:
+                pb, pnb = pnb, pb
+            acoustic[i] = pb if pnb == NEG_INF else pb + log1p(exp(pnb - pb))
+            sc.score = acoustic[i] + self.text[self.cur_node[i]]
+            sc.node = self.cur_node[i]
+            everyone.push_back(sc)
+        cdef vector[int] todo
+        while True:
+            sort(everyone.begin(), everyone.end(), _scored_desc)
+            floor = everyone[0].score + thr
+            k = 0
+            limit = beam_size if beam_size < <int>everyone.size() else <int>everyone.size()
+            while k < limit and everyone[k].score >= floor:
+                k += 1
+            scored.assign(everyone.begin(), everyone.begin() + k)
+            extra.clear()
+            if self.unbiased_beam and k < <int>everyone.size():
+                self._displaced(scored, everyone, k, extra)
+            if self.n_unverified == 0 and (not self.check_partial or self.n_in_match == 0):
+                break
+            todo.clear()
+            for i in range(<int>scored.size() + <int>extra.size()):
+                node = scored[i].node if i < <int>scored.size() else extra[i - scored.size()].node
+                if (self.flags[node] & UNVERIFIED or (
+                        self.check_partial and self.flags[node] & IN_MATCH)) \
+                        and self.checked_at[node] != frame:
+                    todo.push_back(node)
+            if todo.empty():
+                break
+            for i in range(<int>todo.size()):
+                self.checked_at[todo[i]] = frame
+            if not self._check_survivors(todo, frame, acoustic):
+                break
+            for i in range(<int>everyone.size()):
+                node = everyone[i].node
+                if self.flags[node] & REJECTED:
+                    everyone[i].score = acoustic[self.pos_cur[node]] + self.text[node]
+        # the survivors become the previous frame's beam
+        cdef vector[int] keep
+        for i in range(<int>scored.size()):
+            keep.push_back(scored[i].node)
+        if extra.size():
+            floor_u = NEG_INF
+            for i in range(<int>scored.size()):
+                pb = scored[i].score - self.pend[scored[i].node]
+                if pb > floor_u:
+                    floor_u = pb
+            if extra[0].score > floor_u:
+                floor_u = extra[0].score
+            floor_u += thr
+            for i in range(<int>extra.size()):
+                if extra[i].score >= floor_u:
+                    keep.push_back(extra[i].node)
+        cdef vector[int] old_node
+        cdef vector[double] old_pb, old_pnb
+        old_node.swap(self.cur_node)
+        old_pb.swap(self.cur_pb)
+        old_pnb.swap(self.cur_pnb)
+        for i in range(<int>keep.size()):
+            k = self.pos_cur[keep[i]]
+            self.cur_node.push_back(keep[i])
+            self.cur_pb.push_back(old_pb[k])
+            self.cur_pnb.push_back(old_pnb[k])
+        for i in range(<int>old_node.size()):
+            self.pos_cur[old_node[i]] = -1
+        for i in range(<int>self.cur_node.size()):
+            self.pos_cur[self.cur_node[i]] = i
+        self._next_frame()
+        return 0
+
+    cdef void _displaced(self, vector[Scored]& scored, vector[Scored]& everyone, int start,
+                         vector[Scored]& found):
+        cdef int rank = self.options.unbiased_rank
+        cdef vector[double] unbiased, allu
+        cdef int i, node
+        cdef double s, u, low, cut
+        cdef Scored sc
+        for i in range(<int>scored.size()):
+            unbiased.push_back(scored[i].score - self.pend[scored[i].node])
+        sort(unbiased.begin(), unbiased.end(), _double_desc)
+        low = unbiased[rank - 1] if <int>unbiased.size() >= rank else NEG_INF
+        found.clear()
+        for i in range(start, <int>everyone.size()):
+            s = everyone[i].score
+            node = everyone[i].node
+            if s <= low:
+                break
+            u = s - self.pend[node]
+            if u > low:
+                sc.score = u
+                sc.node = node
+                found.push_back(sc)
+        if found.empty():
+            return
+        sort(found.begin(), found.end(), _scored_desc)
+        if <int>(unbiased.size() + found.size()) > rank:
+            allu = unbiased
+            for i in range(<int>found.size()):
+                allu.push_back(found[i].score)
+            sort(allu.begin(), allu.end(), _double_desc)
+            cut = allu[rank - 1]
+            i = 0
+            while i < <int>found.size() and found[i].score >= cut:
+                i += 1
+            found.resize(i)
+        if <int>found.size() > self.unbiased_beam:
+            found.resize(self.unbiased_beam)
+
+    cdef int _check_survivors(self, vector[int]& nodes, int frame,
+                              vector[double]& acoustic) except -1:
+        """As ``_Decoder._check_survivors``; the rejected nodes go to ``self.rejected``
+        (their number is returned)."""
+        cdef int i, node
+        for i in range(<int>self.rejected.size()):
+            self.flags[self.rejected[i]] &= ~REJECTED
+        self.rejected.clear()
+        cdef int stalled = frame - self.lag
+        for i in range(<int>nodes.size()):
+            node = nodes[i]
+            if self.check_partial and self.flags[node] & IN_MATCH and self.pend[node] > 0.0 \
+                    and self.frame[node] < stalled:
+                if not self._check_partial(node, frame, acoustic[self.pos_cur[node]]):
+                    self._reject(node)
+            if not self.flags[node] & UNVERIFIED:
+                continue
+            self._unflag(node, UNVERIFIED)
+            ev = self.event[node]
+            if ev is not None:
+                accepted, gap = self._verify(ev.first_node, ev.last_node, ev.next_node)
+                if accepted:
+                    self.event[node] = ev._replace(gap=gap)
+                else:
+                    self.event[node] = ev._replace(accepted=False, kept=0.0, gap=gap)
+                    self.settled[node] -= ev.kept
+                    self.text[node] -= ev.kept
+                    self._reject(node)
+            word = self.word_check.get(node)
+            if word is not None and not self._verify(word[0], word[1], node)[0]:
+                self.settled[node] -= word[2]
+                self.text[node] -= word[2]
+                self._reject(node)
+        return self.rejected.size()
+
+    cdef bint _check_partial(self, int node, int frame, double acoustic) except -1:
+        cdef int first = self.mfirst[node]
+        cdef int start = self.frame[first]
+        cdef double best = self.best_cum[frame + 1] - self.best_cum[start]
+        if best - (acoustic - self.before[first]) <= self.margin * self.mlen[node]:
+            return True
+        cdef double pending = self.pend[node]
+        self.text[node] -= pending
+        self.pend[node] = 0.0
+        self.trie[node] = 0
+        self.comp_ent[node] = -1
+        self.mfirst[node] = 0
+        self._unflag(node, IN_MATCH)
+        self.info_valid[node] = 0
+        return False
+
+    # ------------------------------------------------------------------ results
+    def view(self):
+        """The node tables the result builder reads, as Python lists."""
+        return list(self.parent), list(self.token), list(self.frame), self.event
+

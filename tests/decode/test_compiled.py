@@ -1,0 +1,120 @@
+"""The compiled beam search (``ctcbias.decode._search``) against the Python reference
+(``beam._Decoder``): the same hypotheses, scores, word timings and entity matches, to the
+last bit, over the option grid, with and without a catalog and an LM, on the shipped
+model's log-probs of real recordings and on synthetic ones."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ctcbias.catalog import EntityCatalog
+from ctcbias.decode import DecodeOptions, beam_search, load_lm
+from ctcbias.decode import beam as beam_module
+
+from .helpers import CHARS, peaky
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+# (name, overrides): the defaults, then each technique and switch on its own
+GRID = [
+    ("defaults", {}),
+    ("unbiased", None),
+    ("no slots", {"unbiased_beam": 0}),
+    ("16 slots", {"unbiased_beam": 16, "unbiased_rank": 16}),
+    ("no false-accept check", {"false_accept_margin": None}),
+    ("no partial check", {"partial_match_check": False}),
+    ("class words checked", {"verify_class_words": True}),
+    ("no unigram boost", {"unigram_boost": None}),
+    ("narrow", {"beam_size": 4, "nbest": 4, "token_prune_topk": 4}),
+    ("wide", {"beam_size": 32, "nbest": 8, "token_prune_topk": 80, "prune_threshold": -20.0}),
+    ("no blank skip", {"blank_skip_threshold": 1.0}),
+    ("strong boost", {"adaptive_boost_base": 2.0, "adaptive_boost_max": 8.0,
+                      "completion_bonus": 6.0, "rescue_max_fanout": 200}),
+]
+
+
+def _options(overrides: dict | None) -> DecodeOptions:
+    if overrides is None:
+        return DecodeOptions.unbiased(nbest=4)
+    return DecodeOptions(**{"nbest": 4, **overrides})
+
+
+def _fingerprint(hyps) -> list[str]:
+    # repr: exact floats, and NaN (an unchecked match's gap) equal to itself
+    return [repr(dataclasses.astuple(h)) for h in hyps]
+
+
+def _both(monkeypatch, *args, **kwargs) -> tuple[list[str], list[str]]:
+    monkeypatch.setattr(beam_module._Decoder, "use_compiled", True)
+    fast = _fingerprint(beam_search(*args, **kwargs))
+    monkeypatch.setattr(beam_module._Decoder, "use_compiled", False)
+    ref = _fingerprint(beam_search(*args, **kwargs))
+    monkeypatch.setattr(beam_module._Decoder, "use_compiled", True)
+    return fast, ref
+
+
+def test_compiled_search_is_built():
+    if os.environ.get("CTCBIAS_PURE_PYTHON", "") not in ("", "0"):
+        pytest.skip("CTCBIAS_PURE_PYTHON is set: the Python search is asked for")
+    assert beam_module.compiled_search(), (
+        "the compiled search (ctcbias.decode._search) is not built: the install "
+        "(`make setup`, or pip install -e .) compiles it from _search.pyx with Cython"
+    )
+
+
+@pytest.fixture(scope="module")
+def real():
+    """The shipped model's log-probs of the example recordings (the warp search's pick),
+    its vocabulary and LM, and a catalog: the examples' list plus 2,000 generated names."""
+    from ctcbias.eval.runner import default_lm_path
+    from ctcbias.recognizer import Recognizer
+
+    rec = Recognizer.from_pretrained()
+    audio = sorted(EXAMPLES.glob("*.ogg")) + sorted((EXAMPLES / "seen_voice").glob("*.ogg"))
+    log_probs = [rec.acoustics(str(a)).log_probs for a in audio]
+    names = [n for n in (EXAMPLES / "entities.txt").read_text().splitlines() if n]
+    rng = np.random.default_rng(0)
+    syllables = ["ka", "lo", "mi", "zen", "tor", "ba", "rik", "sol", "ve", "dan", "ush", "pe"]
+    names += [
+        " ".join("".join(rng.choice(syllables, size=rng.integers(2, 4))).title()
+                 for _ in range(rng.integers(1, 3)))
+        for _ in range(2000)
+    ]
+    catalog = EntityCatalog.from_entities(names, tokenizer=rec.tokenizer)
+    return rec.vocab, log_probs, catalog.compiled_for(rec.vocab), load_lm(default_lm_path())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,overrides", GRID, ids=[g[0] for g in GRID])
+def test_same_results_on_real_log_probs(real, monkeypatch, name, overrides):
+    vocab, log_probs, compiled, lm = real
+    options = _options(overrides)
+    for catalog in (None, compiled):
+        for model in (None, lm):
+            for k, lp in enumerate(log_probs):
+                fast, ref = _both(monkeypatch, lp, vocab, catalog=catalog, options=options,
+                                  lm=model)
+                assert fast == ref, (name, k, catalog is not None, model is not None)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("early", [True, False])
+def test_same_results_on_noisy_char_log_probs(monkeypatch, seed, early):
+    # letters with a word delimiter, noisy enough that many hypotheses compete, a
+    # catalog of phrases and single words, with and without early pruning
+    rng = np.random.default_rng(seed)
+    lp = peaky("call doctor pertzye about the xeljanz dose now", blanks=2).astype(np.float64)
+    lp = lp + rng.normal(scale=2.5, size=lp.shape)
+    lp = (lp - np.logaddexp.reduce(lp, axis=1, keepdims=True)).astype(np.float32)
+    catalog = EntityCatalog.from_entities(
+        ["Pertzye", "Xeljanz", "Doctor Pertzye", "Dose Now", "Abbott", "Callum"]
+    )
+    monkeypatch.setattr(beam_module._Decoder, "early_pruning", early)
+    for overrides in ({}, {"unbiased_beam": 0}, {"false_accept_margin": None}, None):
+        fast, ref = _both(monkeypatch, lp, CHARS, catalog=catalog, options=_options(overrides))
+        assert fast == ref, (seed, early, overrides)
