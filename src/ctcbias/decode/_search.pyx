@@ -191,13 +191,118 @@ cdef class TrieTable:
         return d
 
 
+cdef class _Run:
+    """One forced alignment of (tokens, start frame), carried on frame by frame."""
+    cdef vector[int] labels
+    cdef vector[char] skip
+    cdef vector[double] alpha, finals
+    cdef int done
+
+
+cdef class Gaps:
+    """``falseaccept.GapScorer`` compiled, with the same arithmetic: the best path's
+    cumulative score per frame, and per (tokens, start) a Viterbi forced alignment kept
+    and carried on when the same match is checked up to a later frame."""
+
+    cdef const float[:, :] lp
+    cdef int blank
+    cdef vector[double] best_cum
+    cdef dict cache, runs
+
+    def __init__(self, log_probs, int blank):
+        self.lp = log_probs
+        self.blank = blank
+        self.cache = {}
+        self.runs = {}
+        cdef int t, c, frames = log_probs.shape[0], size = log_probs.shape[1]
+        cdef double total = 0.0
+        cdef float v
+        self.best_cum.push_back(0.0)
+        for t in range(frames):
+            v = self.lp[t, 0]
+            for c in range(1, size):
+                if self.lp[t, c] > v:
+                    v = self.lp[t, c]
+            total += <double>v
+            self.best_cum.push_back(total)
+
+    cdef double gap(self, tuple tokens, int start, int end) except? -1e300:
+        key = (tokens, start, end)
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        cdef double result
+        if end < start or not tokens:
+            result = INFINITY
+        else:
+            result = (self.best_cum[end + 1] - self.best_cum[start]
+                      - self._viterbi(tokens, start, end)) / len(tokens)
+        self.cache[key] = result
+        return result
+
+    cdef double _viterbi(self, tuple tokens, int start, int end) except? -1e300:
+        cdef _Run run = self.runs.get((tokens, start))
+        cdef int s, size, t
+        cdef double a, b, last, prev
+        cdef vector[double] new
+        cdef char flag
+        if run is None:
+            run = _Run()
+            run.labels.push_back(self.blank)
+            for tok in tokens:
+                run.labels.push_back(tok)
+                run.labels.push_back(self.blank)
+            size = run.labels.size()
+            for s in range(size):
+                flag = 0
+                if s >= 3 and s % 2 == 1 and run.labels[s] != run.labels[s - 2]:
+                    flag = 1
+                run.skip.push_back(flag)
+            run.alpha.assign(size, NEG_INF)
+            run.alpha[0] = self.lp[start, run.labels[0]]
+            run.alpha[1] = self.lp[start, run.labels[1]]
+            run.done = start
+            last = run.alpha[size - 1]
+            prev = run.alpha[size - 2]
+            if last >= prev:
+                run.finals.push_back(last)
+            else:
+                run.finals.push_back(prev)
+            self.runs[(tokens, start)] = run
+        size = run.labels.size()
+        if end > run.done:
+            new.resize(size)
+            for t in range(run.done + 1, end + 1):
+                new[0] = run.alpha[0] + <double>self.lp[t, run.labels[0]]
+                for s in range(1, size):
+                    a = run.alpha[s]
+                    b = run.alpha[s - 1]
+                    if b > a:
+                        a = b
+                    if run.skip[s]:
+                        b = run.alpha[s - 2]
+                        if b > a:
+                            a = b
+                    new[s] = a + <double>self.lp[t, run.labels[s]]
+                run.alpha.swap(new)
+                last = run.alpha[size - 1]
+                prev = run.alpha[size - 2]
+                if last >= prev:
+                    run.finals.push_back(last)
+                else:
+                    run.finals.push_back(prev)
+            run.done = end
+        return run.finals[end - start]
+
+
 cdef class Search:
     """One decode, as ``beam._Decoder``: built with the same objects, ``run()`` returns the
     final beam as ``[(node, p_blank, p_nonblank)]`` in the reference's order; ``view()``
     gives the node tables the result builder reads."""
 
     # inputs
-    cdef object lp_arr, vocab, options, compiled, lm, known, prefixes, booster, gap
+    cdef object lp_arr, vocab, options, compiled, lm, known, prefixes, booster
+    cdef Gaps gaps
     cdef object boosted_lm, piece_py, breaks_py
     cdef const float[:, :] lp
     cdef int size, blank, frames
@@ -232,16 +337,21 @@ cdef class Search:
     # the catalog trie's rows (see TrieTable)
     cdef TrieTable tab
     cdef int root_row
-    cdef vector[double] best_cum
     # what starting a word with each token costs at once (see _text_score)
     cdef vector[double] start_oov
     # beams: the previous frame's (prev_*) and the one being built (cur_*); pos_* map a
     # node to its index there (-1: absent)
     cdef vector[int] prev_node, cur_node, pos_prev, pos_cur
     cdef vector[double] prev_pb, prev_pnb, cur_pb, cur_pnb
+    # scratch vectors of _prune and _displaced
+    cdef vector[double] s_acoustic, s_old_pb, s_old_pnb, s_unbiased, s_allu
+    cdef vector[Scored] s_everyone, s_scored, s_extra
+    cdef vector[int] s_todo, s_keep, s_old_node
+    cdef int beam_size, u_rank
+    cdef double thr
 
     def __init__(self, log_probs, vocab, compiled, options, lm, known, prefixes, booster,
-                 gap, early, TrieTable table=None):
+                 early, TrieTable table=None):
         self.lp_arr = log_probs
         self.lp = log_probs
         self.frames = log_probs.shape[0]
@@ -256,7 +366,6 @@ cdef class Search:
         self.prefixes = prefixes
         self.booster = booster
         self.has_booster = booster is not None
-        self.gap = gap
         self.check = self.has_booster and options.false_accept_margin is not None
         self.check_partial = self.check and options.partial_match_check
         self.sp = vocab.kind == "sentencepiece"
@@ -277,6 +386,9 @@ cdef class Search:
         self.margin = options.false_accept_margin if self.has_margin else 0.0
         self.fanout = options.rescue_max_fanout
         self.lag = options.partial_check_lag
+        self.beam_size = options.beam_size
+        self.u_rank = options.unbiased_rank
+        self.thr = options.beam_threshold
         self.boosted_lm = (
             lm if isinstance(lm, BoostedLM) and self.check and options.verify_class_words
             else None
@@ -312,9 +424,8 @@ cdef class Search:
                 flag = b
                 self.word_end.push_back(flag)
             self.root_row = self.tab.row(0)
-        if gap is not None:
-            for x in gap.best_cum:
-                self.best_cum.push_back(x)
+        if self.check:
+            self.gaps = Gaps(log_probs, self.blank)
 
     cdef inline void _flag(self, int node, char bit) noexcept:
         if not self.flags[node] & bit:
@@ -590,7 +701,7 @@ cdef class Search:
         cdef int end = self.frame[following] - 1 if following >= 0 else self.frames - 1
         if self.frame[last] > end:
             end = self.frame[last]
-        gap = self.gap(self._tokens(first, last), start, end)
+        gap = self.gaps.gap(self._tokens(first, last), start, end)
         return ((not self.has_margin) or gap <= self.margin), gap
 
     cdef tuple _tokens(self, int first, int last):
@@ -1048,38 +1159,43 @@ cdef class Search:
         """As ``_Decoder._prune``: the beam being built, cut to the survivors, becomes the
         previous frame's (in the reference's order: the scored, then the slots)."""
         cdef int n = self.cur_node.size()
-        cdef vector[double] acoustic
-        cdef vector[Scored] everyone, scored, extra
+        # (scratch vectors kept between frames: no allocation per frame)
+        cdef vector[double]* acoustic = &self.s_acoustic
+        cdef vector[Scored]* everyone = &self.s_everyone
+        cdef vector[Scored]* scored = &self.s_scored
+        cdef vector[Scored]* extra = &self.s_extra
+        cdef vector[int]* todo = &self.s_todo
+        cdef vector[int]* keep = &self.s_keep
         cdef Scored sc
-        cdef int i, k, node, limit, beam_size = self.options.beam_size
-        cdef double pb, pnb, floor, thr = self.options.beam_threshold, floor_u
+        cdef int i, k, node, limit, beam_size = self.beam_size
+        cdef double pb, pnb, floor, thr = self.thr, floor_u
         acoustic.resize(n)
+        everyone.clear()
         for i in range(n):
             pb = self.cur_pb[i]
             pnb = self.cur_pnb[i]
             if pb < pnb:
                 pb, pnb = pnb, pb
-            acoustic[i] = pb if pnb == NEG_INF else pb + log1p(exp(pnb - pb))
-            sc.score = acoustic[i] + self.text[self.cur_node[i]]
+            acoustic[0][i] = pb if pnb == NEG_INF else pb + log1p(exp(pnb - pb))
+            sc.score = acoustic[0][i] + self.text[self.cur_node[i]]
             sc.node = self.cur_node[i]
             everyone.push_back(sc)
-        cdef vector[int] todo
         while True:
             sort(everyone.begin(), everyone.end(), _scored_desc)
-            floor = everyone[0].score + thr
+            floor = everyone[0][0].score + thr
             k = 0
             limit = beam_size if beam_size < <int>everyone.size() else <int>everyone.size()
-            while k < limit and everyone[k].score >= floor:
+            while k < limit and everyone[0][k].score >= floor:
                 k += 1
             scored.assign(everyone.begin(), everyone.begin() + k)
             extra.clear()
             if self.unbiased_beam and k < <int>everyone.size():
-                self._displaced(scored, everyone, k, extra)
+                self._displaced(scored[0], everyone[0], k, extra[0])
             if self.n_unverified == 0 and (not self.check_partial or self.n_in_match == 0):
                 break
             todo.clear()
             for i in range(<int>scored.size() + <int>extra.size()):
-                node = scored[i].node if i < <int>scored.size() else extra[i - scored.size()].node
+                node = scored[0][i].node if i < <int>scored.size() else extra[0][i - scored.size()].node
                 if (self.flags[node] & UNVERIFIED or (
                         self.check_partial and self.flags[node] & IN_MATCH)) \
                         and self.checked_at[node] != frame:
@@ -1087,41 +1203,45 @@ cdef class Search:
             if todo.empty():
                 break
             for i in range(<int>todo.size()):
-                self.checked_at[todo[i]] = frame
-            if not self._check_survivors(todo, frame, acoustic):
+                self.checked_at[todo[0][i]] = frame
+            if not self._check_survivors(todo[0], frame, acoustic[0]):
                 break
             for i in range(<int>everyone.size()):
-                node = everyone[i].node
+                node = everyone[0][i].node
                 if self.flags[node] & REJECTED:
-                    everyone[i].score = acoustic[self.pos_cur[node]] + self.text[node]
+                    everyone[0][i].score = acoustic[0][self.pos_cur[node]] + self.text[node]
         # the survivors become the previous frame's beam
-        cdef vector[int] keep
+        keep.clear()
         for i in range(<int>scored.size()):
-            keep.push_back(scored[i].node)
+            keep.push_back(scored[0][i].node)
         if extra.size():
             floor_u = NEG_INF
             for i in range(<int>scored.size()):
-                pb = scored[i].score - self.pend[scored[i].node]
+                pb = scored[0][i].score - self.pend[scored[0][i].node]
                 if pb > floor_u:
                     floor_u = pb
-            if extra[0].score > floor_u:
-                floor_u = extra[0].score
+            if extra[0][0].score > floor_u:
+                floor_u = extra[0][0].score
             floor_u += thr
             for i in range(<int>extra.size()):
-                if extra[i].score >= floor_u:
-                    keep.push_back(extra[i].node)
-        cdef vector[int] old_node
-        cdef vector[double] old_pb, old_pnb
+                if extra[0][i].score >= floor_u:
+                    keep.push_back(extra[0][i].node)
+        cdef vector[int]* old_node = &self.s_old_node
+        cdef vector[double]* old_pb = &self.s_old_pb
+        cdef vector[double]* old_pnb = &self.s_old_pnb
+        old_node.clear()
+        old_pb.clear()
+        old_pnb.clear()
         old_node.swap(self.cur_node)
         old_pb.swap(self.cur_pb)
         old_pnb.swap(self.cur_pnb)
         for i in range(<int>keep.size()):
-            k = self.pos_cur[keep[i]]
-            self.cur_node.push_back(keep[i])
-            self.cur_pb.push_back(old_pb[k])
-            self.cur_pnb.push_back(old_pnb[k])
+            k = self.pos_cur[keep[0][i]]
+            self.cur_node.push_back(keep[0][i])
+            self.cur_pb.push_back(old_pb[0][k])
+            self.cur_pnb.push_back(old_pnb[0][k])
         for i in range(<int>old_node.size()):
-            self.pos_cur[old_node[i]] = -1
+            self.pos_cur[old_node[0][i]] = -1
         for i in range(<int>self.cur_node.size()):
             self.pos_cur[self.cur_node[i]] = i
         self._next_frame()
@@ -1129,15 +1249,17 @@ cdef class Search:
 
     cdef void _displaced(self, vector[Scored]& scored, vector[Scored]& everyone, int start,
                          vector[Scored]& found):
-        cdef int rank = self.options.unbiased_rank
-        cdef vector[double] unbiased, allu
+        cdef int rank = self.u_rank
+        cdef vector[double]* unbiased = &self.s_unbiased
+        cdef vector[double]* allu = &self.s_allu
+        unbiased.clear()
         cdef int i, node
         cdef double s, u, low, cut
         cdef Scored sc
         for i in range(<int>scored.size()):
             unbiased.push_back(scored[i].score - self.pend[scored[i].node])
         sort(unbiased.begin(), unbiased.end(), _double_desc)
-        low = unbiased[rank - 1] if <int>unbiased.size() >= rank else NEG_INF
+        low = unbiased[0][rank - 1] if <int>unbiased.size() >= rank else NEG_INF
         found.clear()
         for i in range(start, <int>everyone.size()):
             s = everyone[i].score
@@ -1153,11 +1275,11 @@ cdef class Search:
             return
         sort(found.begin(), found.end(), _scored_desc)
         if <int>(unbiased.size() + found.size()) > rank:
-            allu = unbiased
+            allu[0] = unbiased[0]
             for i in range(<int>found.size()):
                 allu.push_back(found[i].score)
             sort(allu.begin(), allu.end(), _double_desc)
-            cut = allu[rank - 1]
+            cut = allu[0][rank - 1]
             i = 0
             while i < <int>found.size() and found[i].score >= cut:
                 i += 1
@@ -1203,7 +1325,7 @@ cdef class Search:
     cdef bint _check_partial(self, int node, int frame, double acoustic) except -1:
         cdef int first = self.mfirst[node]
         cdef int start = self.frame[first]
-        cdef double best = self.best_cum[frame + 1] - self.best_cum[start]
+        cdef double best = self.gaps.best_cum[frame + 1] - self.gaps.best_cum[start]
         if best - (acoustic - self.before[first]) <= self.margin * self.mlen[node]:
             return True
         cdef double pending = self.pend[node]

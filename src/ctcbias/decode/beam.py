@@ -20,6 +20,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -173,7 +174,6 @@ class _Decoder:
         self.check = self.booster is not None and options.false_accept_margin is not None
         self.sp = vocab.kind == "sentencepiece"
         self.unbiased_beam = options.unbiased_beam if self.booster is not None else 0
-        self.gap = GapScorer(log_probs, vocab.blank) if self.check else None
         # The prefix tree, one entry per node in each list; node 0 is the empty prefix.
         self.parent: list[int] = [-1]
         self.token: list[int] = [-1]
@@ -219,6 +219,11 @@ class _Decoder:
             lm if isinstance(lm, BoostedLM) and self.check and options.verify_class_words
             else None
         )
+
+    @cached_property
+    def gap(self) -> GapScorer | None:
+        """The false-accept scorer of the Python search (the compiled one has its own)."""
+        return GapScorer(self.lp, self.vocab.blank) if self.check else None
 
     # ------------------------------------------------------------------ prefix nodes
     def _text_score(
@@ -512,7 +517,7 @@ class _Decoder:
         if _search is not None and self.use_compiled:
             search = _search.Search(
                 self.lp, self.vocab, self.compiled, self.options, self.lm, self.known,
-                self.prefixes, self.booster, self.gap, self.early_pruning,
+                self.prefixes, self.booster, self.early_pruning,
                 _trie_table(self.compiled) if self.booster is not None else None,
             )
             beams = search.run()
