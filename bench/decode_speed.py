@@ -196,8 +196,8 @@ def main() -> int:
                     log_probs, vocab, catalog=c, options=options, lm=lm), 1)
             )
     for row in rows:
-        row["ours_rtf"] = round(statistics.median(times[row["entities"]]) / audio_s, 5)
-        row["ours_min_rtf"] = round(min(times[row["entities"]]) / audio_s, 5)
+        row["ours_rtf"] = round(statistics.median(times[row["entities"]]) / audio_s, 7)
+        row["ours_min_rtf"] = round(min(times[row["entities"]]) / audio_s, 7)
     peer_s = 0.0
     for row in rows:
         if peer is None:

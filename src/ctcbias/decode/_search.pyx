@@ -13,7 +13,7 @@ stays the reference; a change to the search is made in both.
 
 from cython.operator cimport dereference as deref
 from libc.math cimport INFINITY, exp, log, log1p
-from libcpp.algorithm cimport pop_heap, push_heap, sort, stable_sort
+from libcpp.algorithm cimport make_heap, pop_heap, push_heap, sort, stable_sort
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
@@ -93,6 +93,11 @@ cdef bint _todo_desc(const Todo& a, const Todo& b) noexcept nogil:
     if a.ext != b.ext:
         return a.ext > b.ext
     return a.new > b.new
+
+
+cdef bint _todo_asc(const Todo& a, const Todo& b) noexcept nogil:
+    # (for a max-heap whose top is the first in _todo_desc's order)
+    return _todo_desc(b, a)
 
 
 cdef bint _scored_desc(const Scored& a, const Scored& b) noexcept nogil:
@@ -324,6 +329,12 @@ cdef class Search:
     # last node
     cdef vector[int] comp_ent, comp_first, comp_last
     cdef unordered_map[long long, int] children
+    # per node, bit (token % 64) set when it has a child by such a token: most candidates
+    # are new tokens, told so without a hash lookup
+    cdef vector[unsigned long long] child_bits
+    # per trie row, this frame's rescued tokens (built at frame resc_at[row])
+    cdef vector[vector[Cand]] resc
+    cdef vector[int] resc_at
     cdef dict word_lm, word_check
     # per node: UNVERIFIED (its confirmed match awaits verification), IN_MATCH (in a match
     # of two tokens or more: the partial-match check looks at it), REJECTED (by the last
@@ -454,6 +465,7 @@ cdef class Search:
         self.info_valid.push_back(0)
         self.checked_at.push_back(-1)
         self.flags.push_back(0)
+        self.child_bits.push_back(0)
         cdef Info blank_info
         self.info.push_back(blank_info)
 
@@ -498,6 +510,7 @@ cdef class Search:
         cdef double lm_score, oov, logp, gain, settled, pending = 0.0, delta = 0.0
         cdef int n_words
         self.children[<long long>node * self.size + token] = new
+        self.child_bits[node] |= (<unsigned long long>1) << (token & 63)
         self.parent.push_back(node)
         self.token.push_back(token)
         self.frame.push_back(frame)
@@ -821,8 +834,6 @@ cdef class Search:
         cdef vector[Cand] cands, toks, extra_list
         cdef vector[int] cand_set
         cand_set.assign(size, 0)
-        # rescued tokens per trie row this frame (see _Decoder._rescued)
-        cdef unordered_map[int, vector[Cand]] rescued
         cdef vector[int] t_node, t_last
         cdef vector[double] t_pb, t_total, stay, reach, stay_u, reach_u, heap_s, heap_u, tmp
         cdef vector[Todo] todo
@@ -838,6 +849,7 @@ cdef class Search:
         cdef double low, low_u, best_s = 0.0, best_u = 0.0, lo, lo_u, guess, base_s, cut, cut_c
         cdef double need, bound, cut_u, first_cut, lpc, score, score_u, gain, gain_u, gapv
         cdef double extra_gain, head, word_gain, pending
+        cdef int n_todo
         cdef bint rescuable, settles, open_word, in_conts
         cdef unordered_map[long long, int].iterator found
         self._beam_add(0, 0.0, NEG_INF)
@@ -878,7 +890,6 @@ cdef class Search:
             rescue_floor = top_lp + self.rescue_margin if has_booster else 0.0
             for j in range(<int>cands.size()):
                 cand_set[cands[j].c] = 1
-            rescued.clear()
             # Pass 1: blank and repeat
             t_node.clear()
             t_pb.clear()
@@ -913,14 +924,13 @@ cdef class Search:
             low = NEG_INF
             low_u = NEG_INF
             if early:
-                tmp = stay
-                _heap_from_sorted(heap_s, tmp, beam_size)
-                best_s = tmp[tmp.size() - 1]
+                # (stay, stay_u, reach and reach_u are sorted in place: not needed after)
+                _heap_from_sorted(heap_s, stay, beam_size)
+                best_s = stay[stay.size() - 1]
                 low = _heap_floor(heap_s, beam_size, best_s, thr)
                 if slots_on:
-                    tmp = stay_u
-                    _heap_from_sorted(heap_u, tmp, u_rank)
-                    best_u = tmp[tmp.size() - 1]
+                    _heap_from_sorted(heap_u, stay_u, u_rank)
+                    best_u = stay_u[stay_u.size() - 1]
                     low_u = _heap_floor(heap_u, u_rank, best_u, thr)
             # Pass 2: paths between hypotheses of the beam
             for i in range(n_t):
@@ -945,15 +955,13 @@ cdef class Search:
             lo = low
             lo_u = low_u
             if early and n_t >= beam_size:
-                tmp = reach
-                sort(tmp.begin(), tmp.end())
-                guess = tmp[tmp.size() - beam_size] + top_lp
+                sort(reach.begin(), reach.end())
+                guess = reach[reach.size() - beam_size] + top_lp
                 if guess > lo:
                     lo = guess
                 if slots_on:
-                    tmp = reach_u
-                    sort(tmp.begin(), tmp.end())
-                    guess = tmp[tmp.size() - min(u_rank, <int>tmp.size())] + top_lp
+                    sort(reach_u.begin(), reach_u.end())
+                    guess = reach_u[reach_u.size() - min(u_rank, <int>reach_u.size())] + top_lp
                     if guess > lo_u:
                         lo_u = guess
             while True:
@@ -1013,8 +1021,13 @@ cdef class Search:
                             lists = 1
                             first_cut = NEG_INF
                         else:
-                            if rescued.count(row) == 0:
-                                extra_list.clear()
+                            # the row's rescued tokens, once per frame (see _Decoder._rescued)
+                            if row >= <int>self.resc_at.size():
+                                self.resc_at.resize(row + 1, -1)
+                                self.resc.resize(row + 1)
+                            if self.resc_at[row] != t:
+                                self.resc_at[row] = t
+                                self.resc[row].clear()
                                 if self._rescuable(state, row):
                                     key_row = self.tab.row_start[row]
                                     for j in range(nconts):
@@ -1022,19 +1035,29 @@ cdef class Search:
                                         if not cand_set[c] and rowl[c] >= rescue_floor:
                                             cd.c = c
                                             cd.lp = rowl[c]
-                                            extra_list.push_back(cd)
-                                    stable_sort(extra_list.begin(), extra_list.end(), _cand_desc)
-                                rescued[row] = extra_list
-                            if rescued[row].size():
+                                            self.resc[row].push_back(cd)
+                                    stable_sort(self.resc[row].begin(), self.resc[row].end(),
+                                                _cand_desc)
+                            if self.resc[row].size():
                                 lists = 2
                     l1 = &toks if lists == 1 else &cands
-                    l2 = &rescued[row] if lists == 2 else &toks
+                    l2 = &self.resc[row] if lists == 2 else &toks
                     self._collect(l1, l2, lists == 2, node, pb, total, last, &inf_v, first_cut,
                                   cut, cut_c, lo, lo_u, top_lp, slots_on, has_booster, todo)
+                # Built best bound first (the reference sorts; a heap gives the same order
+                # and stops at the first bound below both floors: score_u <= score, and the
+                # floors only rise, so none after it can pass).
                 if early:
-                    sort(todo.begin(), todo.end(), _todo_desc)
-                for j in range(<int>todo.size()):
-                    td = todo[j]
+                    make_heap(todo.begin(), todo.end(), _todo_asc)
+                n_todo = todo.size()
+                for j in range(n_todo):
+                    if early:
+                        pop_heap(todo.begin(), todo.end() - j, _todo_asc)
+                        td = todo[n_todo - 1 - j]
+                        if td.score < low and (not slots_on or td.score < low_u):
+                            break
+                    else:
+                        td = todo[j]
                     if td.score < low and (not slots_on or td.score_u < low_u):
                         continue
                     new = td.new
@@ -1090,7 +1113,10 @@ cdef class Search:
                 in_conts = inf.nconts > 0 and self._goto(row, c) >= 0
                 if lpc < (cut_c if in_conts else cut):
                     continue
-                found = self.children.find(key0 + c)
+                if (self.child_bits[node] >> (c & 63)) & 1:
+                    found = self.children.find(key0 + c)
+                else:
+                    found = self.children.end()
                 if found != self.children.end():
                     new = deref(found).second
                     if self.pos_cur[new] >= 0:
