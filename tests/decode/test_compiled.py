@@ -118,3 +118,28 @@ def test_same_results_on_noisy_char_log_probs(monkeypatch, seed, early):
     for overrides in ({}, {"unbiased_beam": 0}, {"false_accept_margin": None}, None):
         fast, ref = _both(monkeypatch, lp, CHARS, catalog=catalog, options=_options(overrides))
         assert fast == ref, (seed, early, overrides)
+
+
+def test_word_peaks_match_a_scan_per_node():
+    # _peaks looks for each path node's spike in one vectorized window; the same as
+    # scanning each node's frames (first maximum, windows cut at the next node, at
+    # PEAK_SPAN frames and at the end)
+    rng = np.random.default_rng(1)
+    lp = peaky("call doctor pertzye about the dose", blanks=3).astype(np.float64)
+    lp = lp + rng.normal(scale=3.0, size=lp.shape)
+    lp[5:9, 3] = -np.inf  # a stretch where a token is impossible
+    lp = (lp - np.logaddexp.reduce(lp, axis=1, keepdims=True)).astype(np.float32)
+    dec = beam_module._Decoder(lp, beam_module.CtcVocab.coerce(CHARS), None,
+                               DecodeOptions.unbiased(beam_size=8), None)
+    beams = dec._python_search()
+    frames = lp.shape[0]
+    for node in list(beams) + list(range(1, len(dec.parent), 5)):
+        nodes = dec.path(node)
+        expected = {}
+        for i, n in enumerate(nodes):
+            start = dec.frame[n]
+            stop = dec.frame[nodes[i + 1]] if i + 1 < len(nodes) else frames
+            stop = min(max(stop, start + 1), start + beam_module.PEAK_SPAN)
+            column = lp[start:stop, dec.token[n]]
+            expected[n] = (start + int(column.argmax()), float(column.max()))
+        assert dec._peaks(nodes) == expected

@@ -1365,7 +1365,17 @@ cdef class Search:
         return False
 
     # ------------------------------------------------------------------ results
-    def view(self):
-        """The node tables the result builder reads, as Python lists."""
-        return list(self.parent), list(self.token), list(self.frame), self.event
+    def view(self, nodes):
+        """What the result builder reads of the paths to ``nodes``: their parent, token
+        and frame (dicts by node) and the event list."""
+        parent, token, frame = {}, {}, {}
+        cdef int node
+        for start in nodes:
+            node = start
+            while node > 0 and node not in parent:
+                parent[node] = self.parent[node]
+                token[node] = self.token[node]
+                frame[node] = self.frame[node]
+                node = self.parent[node]
+        return parent, token, frame, self.event
 

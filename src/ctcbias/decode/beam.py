@@ -521,7 +521,8 @@ class _Decoder:
                 _trie_table(self.compiled) if self.booster is not None else None,
             )
             beams = search.run()
-            self.parent, self.token, self.frame, self.event = search.view()
+            # (the paths of the final hypotheses only)
+            self.parent, self.token, self.frame, self.event = search.view([b[0] for b in beams])
             return self._results(beams, search.finish)
         beams = self._python_search()
         return self._results([(n, pb, pnb) for n, (pb, pnb) in beams.items()], self.finish)
@@ -1078,16 +1079,21 @@ class _Decoder:
         enter the beam) up to the next token's, at most ``PEAK_SPAN`` frames. A node is
         built as soon as its token can compete, often before the token's spike, so its
         own frame's log-prob would understate the word's confidence and end it early."""
-        out = {}
+        if not nodes:
+            return {}
         frames = self.lp.shape[0]
-        for i, n in enumerate(nodes):
-            start = self.frame[n]
-            stop = self.frame[nodes[i + 1]] if i + 1 < len(nodes) else frames
-            stop = min(max(stop, start + 1), start + PEAK_SPAN)
-            column = self.lp[start:stop, self.token[n]]
-            k = int(column.argmax())
-            out[n] = (start + k, float(column[k]))
-        return out
+        # all nodes at once: a (nodes, PEAK_SPAN) window of their tokens' log-probs, the
+        # frames past each window's end at -inf (after its frames: argmax keeps the first)
+        starts = np.array([self.frame[n] for n in nodes])
+        stops = np.append(starts[1:], frames)
+        stops = np.minimum(np.minimum(np.maximum(stops, starts + 1), starts + PEAK_SPAN), frames)
+        idx = starts[:, None] + np.arange(PEAK_SPAN)
+        tokens = np.array([self.token[n] for n in nodes])
+        window = self.lp[np.minimum(idx, frames - 1), tokens[:, None]]
+        window = np.where(idx < stops[:, None], window, -np.inf)
+        best = window.argmax(axis=1)
+        lps = window[np.arange(len(nodes)), best].tolist()
+        return {n: (int(s + k), lp) for n, s, k, lp in zip(nodes, starts, best, lps, strict=True)}
 
     def _word(
         self, text: str, start: int, end: int, lps: list[float], entity: str | None
