@@ -155,6 +155,10 @@ def main() -> int:
         vocab = tokenizer.vocab
         log_probs = synthetic(tokenizer, lines[100:], args.seconds, fps)
     audio_s = log_probs.shape[0] / fps
+    # the vocabulary as the recognizer hands it to the search (built once, not per decode)
+    from ctcbias.catalog.vocab import CtcVocab
+
+    vocab = CtcVocab.coerce(vocab)
     options = DecodeOptions(beam_size=args.beam, frame_shift_s=1.0 / fps)
     lm = lm_path = None
     if args.lm:
@@ -168,7 +172,7 @@ def main() -> int:
         try:
             from ctcbias.decode.peers import PyctcdecodePeer
 
-            peer = PyctcdecodePeer(list(vocab), lm_path)
+            peer = PyctcdecodePeer(list(vocab.tokens), lm_path)
         except Exception as exc:  # noqa: BLE001
             print(f"pyctcdecode unavailable: {exc}", file=sys.stderr)
     sizes = [int(x) for x in args.sizes.split(",")]
