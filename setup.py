@@ -3,7 +3,7 @@ C++ core, written in Cython); all other metadata is in pyproject.toml.
 
 The extension is optional: if it cannot be built (no C++ compiler), the install goes on
 and ``ctcbias.decode.beam`` runs the same search in Python, which gives the same results,
-about five times slower.
+4 to 10 times slower (docs/RESULTS.md, "Speed against catalog size").
 """
 
 from Cython.Build import cythonize

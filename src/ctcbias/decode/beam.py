@@ -8,7 +8,7 @@ the beam only carries ``(p_blank, p_nonblank)`` acoustic log-scores per node.
 
 The search runs compiled (``_search.pyx``, built by the install) when it is available and
 in Python otherwise (or with ``CTCBIAS_PURE_PYTHON=1``): both give the same hypotheses and
-scores to the last bit (``tests/decode/test_compiled.py``); the compiled one is about five
+scores to the last bit (``tests/decode/test_compiled.py``); the compiled one is 4 to 10
 times faster. The Python search here is the reference: a change to the search is made in
 both.
 """
