@@ -143,3 +143,28 @@ def test_word_peaks_match_a_scan_per_node():
             column = lp[start:stop, dec.token[n]]
             expected[n] = (start + int(column.argmax()), float(column.max()))
         assert dec._peaks(nodes) == expected
+
+
+@pytest.mark.slow
+def test_threads_sharing_a_catalog_get_the_same_results(real, monkeypatch):
+    # the service decodes in a thread pool: the trie table that decodes with one compiled
+    # catalog share is filled while they run (each row whole before it is published)
+    from concurrent.futures import ThreadPoolExecutor
+
+    vocab, log_probs, _, lm = real
+    names = [f"{a} {b}" for a in ("Okonkwo", "Komatsu", "Zelens", "Adcetris", "Pertzye")
+             for b in ("Holdings", "Clinic", "Partners", "Labs")]
+    fresh = EntityCatalog.from_entities(names + ["Wieldraaijer", "Aalsmeer", "Xeljanz"])
+    options = _options({})
+
+    def decode_all(_):
+        compiled = fresh.compiled_for(vocab)
+        return [_fingerprint(beam_search(lp, vocab, catalog=compiled, options=options, lm=lm))
+                for lp in log_probs]
+
+    monkeypatch.setattr(beam_module._Decoder, "use_compiled", True)
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(decode_all, range(8)))
+    monkeypatch.setattr(beam_module._Decoder, "use_compiled", False)
+    reference = decode_all(0)
+    assert all(run == reference for run in parallel)
