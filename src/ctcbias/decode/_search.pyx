@@ -306,11 +306,11 @@ cdef class Search:
     gives the node tables the result builder reads."""
 
     # inputs
-    cdef object lp_arr, vocab, options, compiled, lm, known, prefixes, booster
+    cdef object lp_arr, options, lm, known, prefixes, booster
     cdef object lm_base, boost_words, kenlm_model, kenlm_state
     cdef double class_boost
     cdef Gaps gaps
-    cdef object boosted_lm, piece_py, breaks_py
+    cdef object boosted_lm, piece_py
     cdef const float[:, :] lp
     cdef int size, blank, frames
     cdef bint sp, check, check_partial, has_booster, has_lm, early
@@ -366,16 +366,14 @@ cdef class Search:
     cdef int beam_size, u_rank
     cdef double thr
 
-    def __init__(self, log_probs, vocab, compiled, options, lm, known, prefixes, booster,
-                 early, TrieTable table=None):
+    def __init__(self, log_probs, vocab, options, lm, known, prefixes, booster, early,
+                 TrieTable table=None):
         self.lp_arr = log_probs
         self.lp = log_probs
         self.frames = log_probs.shape[0]
-        self.vocab = vocab
         self.size = len(vocab)
         self.blank = vocab.blank
         self.options = options
-        self.compiled = compiled
         self.lm = lm
         self.has_lm = lm is not None
         # the LM queried directly where its class is known exactly (a subclass may
@@ -399,7 +397,6 @@ cdef class Search:
         self.unbiased_beam = options.unbiased_beam if self.has_booster else 0
         self.early = early
         self.piece_py = list(vocab.text)
-        self.breaks_py = list(vocab.breaks_word)
         cdef bint flag
         for b in vocab.breaks_word:
             flag = b
@@ -620,15 +617,9 @@ cdef class Search:
         cdef int nxt, row
         cdef double bonus, gap, extra, pending, delta = 0.0
         event = None
-        cdef int ce, cf, cl, e, f
+        cdef int ce, cf, cl
         if state:
-            ce = self.comp_ent[node]
-            cf = self.comp_first[node]
-            cl = self.comp_last[node]
-            if self.word_end[token] and self._completed(state, node, &e, &f):
-                ce = e
-                cf = f
-                cl = node
+            self._comp_of(node, state, self.word_end[token], &ce, &cf, &cl)
             row = self._row(state)
             nxt = self._goto(row, token)
             if nxt >= 0:
@@ -690,6 +681,20 @@ cdef class Search:
         first[0] = up
         return True
 
+    cdef int _comp_of(self, int node, int state, bint ends_word, int* ce, int* cf,
+                      int* cl) except -1:
+        """The entity (id, first node, last node; id -1: none) that leaving the match at
+        ``node`` (trie state ``state``) confirms: the one completed at ``node`` if a word
+        ends there and one does, else the last one completed inside the match (the
+        reference's ``self._completed(state, node) or self.comp[node]``)."""
+        if ends_word and self._completed(state, node, ce, cf):
+            cl[0] = node
+        else:
+            ce[0] = self.comp_ent[node]
+            cf[0] = self.comp_first[node]
+            cl[0] = self.comp_last[node]
+        return 0
+
     cdef object _settle(self, int entity_id, int first, int last, int end, int following,
                         bint verify, double* kept_out):
         """Confirm entity ``entity_id`` (nodes ``first``..``last``) of the match ending at
@@ -736,11 +741,7 @@ cdef class Search:
         cdef double settled = self.settled[node]
         event = None
         if self.has_booster and self.trie[node]:
-            ce = self.comp_ent[node]
-            cf = self.comp_first[node]
-            cl = self.comp_last[node]
-            if self._completed(self.trie[node], node, &ce, &cf):
-                cl = node
+            self._comp_of(node, self.trie[node], True, &ce, &cf, &cl)
             if ce >= 0:
                 event = self._settle(ce, cf, cl, node, -1, self.check, &delta)
                 settled += delta
@@ -841,14 +842,12 @@ cdef class Search:
         cdef int beam_size = opts.beam_size
         cdef bint has_booster = self.has_booster
         cdef double start_gain = self.base, cap = self.cap, scale = self.scale
-        cdef double settle_gain = self.settle_gain
         cdef bint slots_on = self.unbiased_beam > 0
         cdef int u_rank = opts.unbiased_rank
         cdef bint early = self.early
         cdef int few_conts = 12
         prefixes = self.prefixes
         cdef bint has_prefixes = prefixes is not None
-        cdef double oov_word = self.oov_word, oov_char = self.oov_char
         piece = self.piece_py
         self.start_oov.clear()
         cdef double oov_cost
@@ -869,11 +868,11 @@ cdef class Search:
             ).astype(np.intc)
         cdef vector[double] rowl
         rowl.resize(size)
-        cdef vector[Cand] cands, toks, extra_list
+        cdef vector[Cand] cands, toks
         cdef vector[int] cand_set
         cand_set.assign(size, 0)
         cdef vector[int] t_node, t_last
-        cdef vector[double] t_pb, t_total, stay, reach, stay_u, reach_u, heap_s, heap_u, tmp
+        cdef vector[double] t_pb, t_total, stay, reach, stay_u, reach_u, heap_s, heap_u
         cdef vector[Todo] todo
         cdef Todo td
         cdef Cand cd
@@ -882,14 +881,11 @@ cdef class Search:
         cdef vector[Cand]* l1
         cdef vector[Cand]* l2
         cdef int t, c, i, j, k, n_t, node, p, last, state, row, new, key_row, nconts, lists
-        cdef long long key0
         cdef double blank_lp, top_lp, floor, rescue_floor, pb, pnb, total, s, r, ext
         cdef double low, low_u, best_s = 0.0, best_u = 0.0, lo, lo_u, guess, base_s, cut, cut_c
-        cdef double need, bound, cut_u, first_cut, lpc, score, score_u, gain, gain_u, gapv
-        cdef double extra_gain, head, word_gain, pending
+        cdef double need, bound, cut_u, first_cut, lpc, score, score_u, head, word_gain, pending
         cdef int n_todo
-        cdef bint rescuable, settles, open_word, in_conts
-        cdef unordered_map[long long, int].iterator found
+        cdef bint rescuable
         self._beam_add(0, 0.0, NEG_INF)
         self._next_frame()
         for t in range(frames):
@@ -1016,9 +1012,6 @@ cdef class Search:
                     state = inf.state
                     row = inf.row
                     nconts = inf.nconts
-                    pending = inf.pending
-                    settles = inf.settles
-                    open_word = inf.open_word
                     base_s = total + head
                     cut = lo - base_s - inf.most
                     cut_c = cut

@@ -516,8 +516,8 @@ class _Decoder:
         n-best."""
         if _search is not None and self.use_compiled:
             search = _search.Search(
-                self.lp, self.vocab, self.compiled, self.options, self.lm, self.known,
-                self.prefixes, self.booster, self.early_pruning,
+                self.lp, self.vocab, self.options, self.lm, self.known, self.prefixes,
+                self.booster, self.early_pruning,
                 _trie_table(self.compiled) if self.booster is not None else None,
             )
             beams = search.run()
