@@ -519,7 +519,7 @@ cdef class Search:
     cdef int child(self, int node, int token, int frame, double token_lp, double top_lp,
                    double before) except -1:
         cdef int new = self.parent.size()
-        cdef double lm_score, oov, logp, gain, settled, pending = 0.0, delta = 0.0
+        cdef double lm_score, oov, logp, gain, penalty, settled, pending = 0.0, delta = 0.0
         cdef int n_words
         self.children[<long long>node * self.size + token] = new
         self.child_bits[node] |= (<unsigned long long>1) << (token & 63)
@@ -536,16 +536,13 @@ cdef class Search:
             prev_word, lm_score, n_words, oov, lm_state = self.lmi[node]
             if self.breaks[token]:
                 if prev_word:
-                    logp, lm_state = self.word_score(node)
+                    lm_state = self._end_word(node, &logp, &penalty, &gain)
                     lm_score += logp
                     n_words += 1
-                    if self.known is not None and prev_word not in self.known:
-                        oov += self._oov(prev_word)
-                    if self.boosted_lm is not None:
-                        gain = self._class_gain(node, prev_word, logp)
-                        if gain > 0:
-                            self.word_check[new] = (self._word_start(node), node, gain)
-                            self._flag(new, UNVERIFIED)
+                    oov += penalty
+                    if gain > 0:
+                        self.word_check[new] = (self._word_start(node), node, gain)
+                        self._flag(new, UNVERIFIED)
                 word = self.piece_py[token] if self.sp else ""
             else:
                 word = prev_word + self.piece_py[token]
@@ -589,6 +586,17 @@ cdef class Search:
         if self.kenlm_model is not None:
             return self.kenlm_model.BaseScore(state, "<unk>", self.kenlm_state()) * LN10
         return self.lm_base.unk_score(state)
+
+    cdef object _end_word(self, int node, double* logp, double* penalty, double* gain):
+        """As ``_Decoder._end_word``: sets the LM log-prob of the unfinished word of
+        ``node``, its out-of-vocabulary penalty and the BOOST class's gain (checked class
+        words only, else 0); returns the LM state after it."""
+        word = self.lmi[node][0]
+        lp, state = self.word_score(node)
+        logp[0] = lp
+        penalty[0] = self._oov(word) if self.known is not None and word not in self.known else 0.0
+        gain[0] = self._class_gain(node, word, lp) if self.boosted_lm is not None else 0.0
+        return state
 
     cdef double _class_gain(self, int node, word, double logp) except? -1e300:
         lm = self.boosted_lm
@@ -721,22 +729,22 @@ cdef class Search:
         return Confirmed(entity_id, first, last, nxt, kept, accepted, gap)
 
     cpdef tuple finish(self, int node):
-        word, lm_score, n_words, oov, state = self.lmi[node] if self.has_lm else (
-            "", 0.0, 0, 0.0, None)
+        cdef double lm_score = 0.0, oov = 0.0, logp, penalty, gain
+        cdef int n_words = 0
+        word, state = "", None
+        if self.has_lm:
+            word, lm_score, n_words, oov, state = self.lmi[node]
         cdef double revoked = 0.0
         cdef double delta = 0.0
         cdef int ce, cf, cl
         if self.has_lm:
             if word:
-                logp, state = self.word_score(node)
+                state = self._end_word(node, &logp, &penalty, &gain)
                 lm_score += logp
                 n_words += 1
-                if self.known is not None and word not in self.known:
-                    oov += self._oov(word)
-                if self.boosted_lm is not None:
-                    gain = self._class_gain(node, word, logp)
-                    if gain > 0 and not self._verify(self._word_start(node), node, -1)[0]:
-                        revoked = gain
+                oov += penalty
+                if gain > 0 and not self._verify(self._word_start(node), node, -1)[0]:
+                    revoked = gain
             lm_score += self.lm.finish(state)
         cdef double settled = self.settled[node]
         event = None

@@ -261,16 +261,13 @@ class _Decoder:
         if self.vocab.breaks_word[token]:
             # The token ends the previous word: score it with the LM.
             if prev_word and self.lm is not None:
-                logp, lm_state = self.word_score(node)
+                logp, lm_state, penalty, gain = self._end_word(node)
                 lm_score += logp
                 n_words += 1
-                if self.known is not None and prev_word not in self.known:
-                    oov += self._oov(prev_word)
-                if self.boosted_lm is not None:
-                    gain = self._class_gain(node, prev_word, logp)
-                    if gain > 0:
-                        self.word_check[new] = (self._word_start(node), node, gain)
-                        self.unverified.add(new)
+                oov += penalty
+                if gain > 0:
+                    self.word_check[new] = (self._word_start(node), node, gain)
+                    self.unverified.add(new)
             word = self.vocab.text[token] if self.sp else ""
         else:
             word = prev_word + self.vocab.text[token]
@@ -296,6 +293,17 @@ class _Decoder:
             assert self.lm is not None
             found = self.word_lm[node] = self.lm.score(state, word)
         return found
+
+    def _end_word(self, node: int) -> tuple[float, object, float, float]:
+        """Ending the unfinished word of ``node``: ``(its LM log-prob, the LM state after
+        it, the out-of-vocabulary penalty it incurs, what the BOOST class gave it over the
+        plain LM when class words are checked (else 0))``; for a token that ends it and
+        for the end of the utterance alike."""
+        word = self.lmi[node][0]
+        logp, state = self.word_score(node)
+        penalty = self._oov(word) if self.known is not None and word not in self.known else 0.0
+        gain = self._class_gain(node, word, logp) if self.boosted_lm is not None else 0.0
+        return logp, state, penalty, gain
 
     def _class_gain(self, node: int, word: str, logp: float) -> float:
         """How much more the text score of ``word`` (ending after ``node``, LM log-prob
@@ -418,15 +426,12 @@ class _Decoder:
         revoked = 0.0
         if self.lm is not None:
             if word:
-                logp, state = self.word_score(node)
+                logp, state, penalty, gain = self._end_word(node)
                 lm_score += logp
                 n_words += 1
-                if self.known is not None and word not in self.known:
-                    oov += self._oov(word)
-                if self.boosted_lm is not None:
-                    gain = self._class_gain(node, word, logp)
-                    if gain > 0 and not self._verify(self._word_start(node), node, -1)[0]:
-                        revoked = gain
+                oov += penalty
+                if gain > 0 and not self._verify(self._word_start(node), node, -1)[0]:
+                    revoked = gain
             lm_score += self.lm.finish(state)
         settled = self.settled[node]
         event = None
