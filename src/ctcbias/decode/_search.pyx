@@ -1142,7 +1142,6 @@ cdef class Search:
         cdef int state = inf.state, row = inf.row
         cdef unordered_map[long long, int].iterator found
         cdef unordered_map[long long, double].iterator oov_at
-        cdef Todo td
         for li in range(n_lists):
             tokens = first if li == 0 else second
             for j in range(<int>tokens[0].size()):
@@ -1157,24 +1156,18 @@ cdef class Search:
                     found = self.children.find(key0 + c)
                 else:
                     found = self.children.end()
+                ext = (pb if c == last else total) + lpc
                 if found != self.children.end():
                     new = deref(found).second
                     if self.pos_cur[new] >= 0:
-                        continue
-                    ext = (pb if c == last else total) + lpc
+                        continue  # a hypothesis of the beam: its path is added
+                    # built: its exact score (unless a check rejects its match)
                     score = ext + self.text[new]
                     score_u = score - self.pend[new] if slots_on else score
                     if score >= lo or (slots_on and score_u >= lo_u):
-                        td.score = score
-                        td.score_u = score_u
-                        td.node = node
-                        td.c = c
-                        td.lpc = lpc
-                        td.ext = ext
-                        td.new = new
-                        todo.push_back(td)
+                        self._todo_add(todo, score, score_u, node, c, lpc, ext, new)
                     continue
-                ext = (pb if c == last else total) + lpc
+                # not built yet: an upper bound of its score
                 if self.breaks[c]:
                     gain = inf.word_gain + self.start_oov[c]
                 else:
@@ -1208,15 +1201,20 @@ cdef class Search:
                 score = ext + inf.head + gain
                 score_u = ext + inf.head + gain_u
                 if score >= lo or (slots_on and score_u >= lo_u):
-                    td.score = score
-                    td.score_u = score_u
-                    td.node = node
-                    td.c = c
-                    td.lpc = lpc
-                    td.ext = ext
-                    td.new = -1
-                    todo.push_back(td)
+                    self._todo_add(todo, score, score_u, node, c, lpc, ext, -1)
         return 0
+
+    cdef inline void _todo_add(self, vector[Todo]& todo, double score, double score_u, int node,
+                               int c, double lpc, double ext, int new) noexcept:
+        cdef Todo td
+        td.score = score
+        td.score_u = score_u
+        td.node = node
+        td.c = c
+        td.lpc = lpc
+        td.ext = ext
+        td.new = new
+        todo.push_back(td)
 
     cdef double _at_stake(self, int node) except? -1e300:
         cdef double stake = 0.0
