@@ -12,8 +12,8 @@ stays the reference; a change to the search is made in both.
 """
 
 from cython.operator cimport dereference as deref
-from libc.math cimport INFINITY, exp, log, log1p
-from libcpp.algorithm cimport make_heap, pop_heap, push_heap, sort, stable_sort
+from libc.math cimport INFINITY, NAN, exp, log, log1p
+from libcpp.algorithm cimport pop_heap, push_heap, sort
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
@@ -41,24 +41,88 @@ cdef inline double _lse(double a, double b) noexcept nogil:
     return a + log1p(exp(b - a))
 
 
-cdef struct Cand:
-    int c
-    double lp
+cdef extern from *:
+    """
+    #include <algorithm>
+    #include <vector>
+    // The search's records and their orders, in C++ so that sorts and heaps inline them.
+    struct Cand { int c; double lp; };
+    struct Todo { double score; double score_u; int node; int c; double lpc; double ext;
+                  int built; };
+    struct Scored { double score; int node; };
+    // Python's descending sort of (score, score_u, node, c, lpc, ext, new) tuples
+    static inline bool todo_desc(const Todo& a, const Todo& b) {
+        if (a.score != b.score) return a.score > b.score;
+        if (a.score_u != b.score_u) return a.score_u > b.score_u;
+        if (a.node != b.node) return a.node > b.node;
+        if (a.c != b.c) return a.c > b.c;
+        if (a.lpc != b.lpc) return a.lpc > b.lpc;
+        if (a.ext != b.ext) return a.ext > b.ext;
+        return a.built > b.built;
+    }
+    struct TodoAsc {  // a max-heap whose top is the first in todo_desc's order
+        bool operator()(const Todo& a, const Todo& b) const { return todo_desc(b, a); }
+    };
+    static inline void todo_make_heap(std::vector<Todo>& v) {
+        std::make_heap(v.begin(), v.end(), TodoAsc());
+    }
+    // moves the top of the heap v[0, n) to v[n - 1]
+    static inline void todo_pop_heap(std::vector<Todo>& v, size_t n) {
+        std::pop_heap(v.begin(), v.begin() + n, TodoAsc());
+    }
+    // (score, node) descending, as Python sorts (score, node) tuples with reverse=True
+    struct ScoredDesc {
+        bool operator()(const Scored& a, const Scored& b) const {
+            return a.score != b.score ? a.score > b.score : a.node > b.node;
+        }
+    };
+    static inline void scored_sort_desc(std::vector<Scored>& v) {
+        std::sort(v.begin(), v.end(), ScoredDesc());
+    }
+    static inline void double_sort_desc(std::vector<double>& v) {
+        std::sort(v.begin(), v.end(), std::greater<double>());
+    }
+    // a stable sort by descending log-prob (Python's sorted(key, reverse=True)), by
+    // insertion: the lists are short, and it allocates nothing
+    static inline void cand_sort_desc(std::vector<Cand>& v) {
+        for (size_t i = 1; i < v.size(); ++i) {
+            Cand x = v[i];
+            size_t j = i;
+            while (j > 0 && v[j - 1].lp < x.lp) { v[j] = v[j - 1]; --j; }
+            v[j] = x;
+        }
+    }
+    """
+    ctypedef struct Cand:
+        int c
+        double lp
+    ctypedef struct Todo:
+        double score
+        double score_u
+        int node
+        int c
+        double lpc
+        double ext
+        int new "built"
+    ctypedef struct Scored:
+        double score
+        int node
+    void todo_make_heap(vector[Todo]& v) noexcept nogil
+    void todo_pop_heap(vector[Todo]& v, size_t n) noexcept nogil
+    void scored_sort_desc(vector[Scored]& v) noexcept nogil
+    void double_sort_desc(vector[double]& v) noexcept nogil
+    void cand_sort_desc(vector[Cand]& v) noexcept nogil
 
 
-cdef struct Todo:
-    double score
-    double score_u
-    int node
-    int c
-    double lpc
-    double ext
-    int new
-
-
-cdef struct Scored:
-    double score
-    int node
+cdef struct Event:
+    # a confirmed match (``boost.Confirmed``, made from this for the final paths only)
+    int entity
+    int first
+    int last
+    int next
+    double kept
+    double gap
+    bint accepted
 
 
 cdef struct Info:
@@ -72,42 +136,6 @@ cdef struct Info:
     int nconts
     bint open_word
     bint settles
-
-
-cdef bint _cand_desc(const Cand& a, const Cand& b) noexcept nogil:
-    return a.lp > b.lp
-
-
-cdef bint _todo_desc(const Todo& a, const Todo& b) noexcept nogil:
-    # Python's descending sort of (score, score_u, node, c, lpc, ext, new) tuples
-    if a.score != b.score:
-        return a.score > b.score
-    if a.score_u != b.score_u:
-        return a.score_u > b.score_u
-    if a.node != b.node:
-        return a.node > b.node
-    if a.c != b.c:
-        return a.c > b.c
-    if a.lpc != b.lpc:
-        return a.lpc > b.lpc
-    if a.ext != b.ext:
-        return a.ext > b.ext
-    return a.new > b.new
-
-
-cdef bint _todo_asc(const Todo& a, const Todo& b) noexcept nogil:
-    # (for a max-heap whose top is the first in _todo_desc's order)
-    return _todo_desc(b, a)
-
-
-cdef bint _scored_desc(const Scored& a, const Scored& b) noexcept nogil:
-    if a.score != b.score:
-        return a.score > b.score
-    return a.node > b.node
-
-
-cdef bint _double_desc(const double& a, const double& b) noexcept nogil:
-    return a > b
 
 
 # Python's heapq min-heap of the ``size`` best scores, as a C++ max-heap of their negations.
@@ -153,11 +181,14 @@ cdef class TrieTable:
     # per state: depth of the match it completes (0: none, -1: not looked up yet) and
     # that entity (the largest weight of those with the same tokens)
     cdef vector[int] match_depth, match_entity
+    cdef vector[double] weight  # per entity
 
     def __init__(self, goto, match, weights, int vocab_size):
         self.goto_py = goto
         self.match_py = match
         self.weights = weights
+        for w in weights:
+            self.weight.push_back(w)
         self.size = vocab_size
         self.row_of.assign(len(goto), -1)
         self.match_depth.assign(len(goto), -1)
@@ -326,7 +357,10 @@ cdef class Search:
     # prefix tree
     cdef vector[int] parent, token, frame, trie, mfirst, mlen
     cdef vector[double] before, settled, text, bonus, pend
-    cdef list lmi, event
+    cdef list lmi
+    # per node, the index in ``events`` of the match confirmed there (-1: none)
+    cdef vector[int] ev_of
+    cdef vector[Event] events
     # the last entity completed inside the node's match: entity id (-1: none), first and
     # last node
     cdef vector[int] comp_ent, comp_first, comp_last
@@ -428,7 +462,7 @@ cdef class Search:
         self.mfirst.push_back(0)
         self.mlen.push_back(0)
         self.lmi = [("", 0.0, 0, 0.0, lm.start() if lm is not None else None)]
-        self.event = [None]
+        self.ev_of.push_back(-1)
         self.comp_ent.push_back(-1)
         self.comp_first.push_back(0)
         self.comp_last.push_back(0)
@@ -520,7 +554,7 @@ cdef class Search:
                    double before) except -1:
         cdef int new = self.parent.size()
         cdef double lm_score, oov, logp, gain, penalty, settled, pending = 0.0, delta = 0.0
-        cdef int n_words
+        cdef int n_words, event
         self.children[<long long>node * self.size + token] = new
         self.child_bits[node] |= (<unsigned long long>1) << (token & 63)
         self.parent.push_back(node)
@@ -548,12 +582,12 @@ cdef class Search:
                 word = prev_word + self.piece_py[token]
             self.lmi.append((word, lm_score, n_words, oov, lm_state))
         settled = self.settled[node]
-        event = None
+        event = -1
         if self.has_booster:
             event = self._boost(node, token, new, token_lp, top_lp, &pending, &delta)
             settled += delta
         self.settled.push_back(settled)
-        self.event.append(event)
+        self.ev_of.push_back(event)
         self.text.push_back(self._text_score(lm_score, n_words, settled, pending, word, oov))
         return new
 
@@ -617,14 +651,15 @@ cdef class Search:
             node = self.parent[node]
         return node
 
-    cdef object _boost(self, int node, int token, int new, double token_lp, double top_lp,
-                       double* pending_out, double* delta_out):
+    cdef int _boost(self, int node, int token, int new, double token_lp, double top_lp,
+                    double* pending_out, double* delta_out) except -2:
         """As ``_Decoder._boost``: appends the new node's boosting state, sets the pending
-        sum and the settled change, returns the confirmed match or None."""
+        sum and the settled change, returns the confirmed match (its index in ``events``;
+        -1: none)."""
         cdef int state = self.trie[node]
         cdef int nxt, row
         cdef double bonus, gap, extra, pending, delta = 0.0
-        event = None
+        cdef int event = -1
         cdef int ce, cf, cl
         if state:
             self._comp_of(node, state, self.word_end[token], &ce, &cf, &cl)
@@ -703,33 +738,46 @@ cdef class Search:
             cl[0] = self.comp_last[node]
         return 0
 
-    cdef object _settle(self, int entity_id, int first, int last, int end, int following,
-                        bint verify, double* kept_out):
+    cdef int _settle(self, int entity_id, int first, int last, int end, int following,
+                     bint verify, double* kept_out) except -1:
         """Confirm entity ``entity_id`` (nodes ``first``..``last``) of the match ending at
         ``end``, left by ``following`` (-1: the end): sets the bonus kept, returns the
-        event."""
-        cdef int nxt = following
+        event (its index in ``events``)."""
+        cdef Event ev
+        ev.entity = entity_id
+        ev.first = first
+        ev.last = last
+        ev.next = following
+        ev.kept = 0.0
+        ev.gap = NAN
+        ev.accepted = True
         cdef int node = end
-        cdef double kept = 0.0
         while node != last:
-            nxt = node
+            ev.next = node
             node = self.parent[node]
-        accepted, gap = True, float("nan")
         if verify:
-            accepted, gap = self._verify(first, last, nxt)
-        if accepted:
-            kept = self.completion + self.booster.weights[entity_id]
+            ev.accepted = self._verify(first, last, ev.next, &ev.gap)
+        if ev.accepted:
+            ev.kept = self.completion + self.tab.weight[entity_id]
             node = last
             while True:
-                kept += self.bonus[node]
+                ev.kept += self.bonus[node]
                 if node == first:
                     break
                 node = self.parent[node]
-        kept_out[0] = kept
-        return Confirmed(entity_id, first, last, nxt, kept, accepted, gap)
+        kept_out[0] = ev.kept
+        self.events.push_back(ev)
+        return self.events.size() - 1
+
+    cdef object _confirmed(self, int event):
+        """Event ``event`` as the reference's ``Confirmed`` (None for -1)."""
+        if event < 0:
+            return None
+        cdef Event* ev = &self.events[event]
+        return Confirmed(ev.entity, ev.first, ev.last, ev.next, ev.kept, ev.accepted, ev.gap)
 
     cpdef tuple finish(self, int node):
-        cdef double lm_score = 0.0, oov = 0.0, logp, penalty, gain
+        cdef double lm_score = 0.0, oov = 0.0, logp, penalty, gain, gap
         cdef int n_words = 0
         word, state = "", None
         if self.has_lm:
@@ -743,7 +791,7 @@ cdef class Search:
                 lm_score += logp
                 n_words += 1
                 oov += penalty
-                if gain > 0 and not self._verify(self._word_start(node), node, -1)[0]:
+                if gain > 0 and not self._verify(self._word_start(node), node, -1, &gap):
                     revoked = gain
             lm_score += self.lm.finish(state)
         cdef double settled = self.settled[node]
@@ -751,18 +799,19 @@ cdef class Search:
         if self.has_booster and self.trie[node]:
             self._comp_of(node, self.trie[node], True, &ce, &cf, &cl)
             if ce >= 0:
-                event = self._settle(ce, cf, cl, node, -1, self.check, &delta)
+                event = self._confirmed(self._settle(ce, cf, cl, node, -1, self.check, &delta))
                 settled += delta
         text = self._text_score(lm_score, n_words, settled, 0.0, "", oov) - revoked
         return text, lm_score, n_words, settled, event
 
-    cdef tuple _verify(self, int first, int last, int following):
+    cdef bint _verify(self, int first, int last, int following, double* gap) except -1:
+        """As ``_Decoder._verify``: whether the check accepts; sets the gap."""
         cdef int start = self.frame[first]
         cdef int end = self.frame[following] - 1 if following >= 0 else self.frames - 1
         if self.frame[last] > end:
             end = self.frame[last]
-        gap = self.gaps.gap(self._tokens(first, last), start, end)
-        return ((not self.has_margin) or gap <= self.margin), gap
+        gap[0] = self.gaps.gap(self._tokens(first, last), start, end)
+        return (not self.has_margin) or gap[0] <= self.margin
 
     cdef tuple _tokens(self, int first, int last):
         tokens = []
@@ -928,7 +977,7 @@ cdef class Search:
                         cd.c = c
                         cd.lp = rowl[c]
                         cands.push_back(cd)
-            stable_sort(cands.begin(), cands.end(), _cand_desc)
+            cand_sort_desc(cands)
             rescue_floor = top_lp + self.rescue_margin if has_booster else 0.0
             for j in range(<int>cands.size()):
                 cand_set[cands[j].c] = 1
@@ -1075,8 +1124,7 @@ cdef class Search:
                                             cd.c = c
                                             cd.lp = rowl[c]
                                             self.resc[row].push_back(cd)
-                                    stable_sort(self.resc[row].begin(), self.resc[row].end(),
-                                                _cand_desc)
+                                    cand_sort_desc(self.resc[row])
                             if self.resc[row].size():
                                 lists = 2
                     l1 = &toks if lists == 1 else &cands
@@ -1087,11 +1135,11 @@ cdef class Search:
                 # and stops at the first bound below both floors: score_u <= score, and the
                 # floors only rise, so none after it can pass).
                 if early:
-                    make_heap(todo.begin(), todo.end(), _todo_asc)
+                    todo_make_heap(todo)
                 n_todo = todo.size()
                 for j in range(n_todo):
                     if early:
-                        pop_heap(todo.begin(), todo.end() - j, _todo_asc)
+                        todo_pop_heap(todo, n_todo - j)
                         td = todo[n_todo - 1 - j]
                         if td.score < low and (not slots_on or td.score < low_u):
                             break
@@ -1218,12 +1266,13 @@ cdef class Search:
 
     cdef double _at_stake(self, int node) except? -1e300:
         cdef double stake = 0.0
-        ev = self.event[node]
-        if ev is not None and ev.kept > 0.0:
-            stake += ev.kept
-        word = self.word_check.get(node)
-        if word is not None:
-            stake += word[2]
+        cdef int event = self.ev_of[node]
+        if event >= 0 and self.events[event].kept > 0.0:
+            stake += self.events[event].kept
+        if self.boosted_lm is not None:  # (word_check is filled only then)
+            word = self.word_check.get(node)
+            if word is not None:
+                stake += word[2]
         return stake
 
     cdef int _prune(self, int frame) except -1:
@@ -1252,7 +1301,7 @@ cdef class Search:
             sc.node = self.cur_node[i]
             everyone.push_back(sc)
         while True:
-            sort(everyone.begin(), everyone.end(), _scored_desc)
+            scored_sort_desc(everyone[0])
             floor = everyone[0][0].score + thr
             k = 0
             limit = beam_size if beam_size < <int>everyone.size() else <int>everyone.size()
@@ -1329,7 +1378,7 @@ cdef class Search:
         cdef Scored sc
         for i in range(<int>scored.size()):
             unbiased.push_back(scored[i].score - self.pend[scored[i].node])
-        sort(unbiased.begin(), unbiased.end(), _double_desc)
+        double_sort_desc(unbiased[0])
         low = unbiased[0][rank - 1] if <int>unbiased.size() >= rank else NEG_INF
         found.clear()
         for i in range(start, <int>everyone.size()):
@@ -1344,12 +1393,12 @@ cdef class Search:
                 found.push_back(sc)
         if found.empty():
             return
-        sort(found.begin(), found.end(), _scored_desc)
+        scored_sort_desc(found)
         if <int>(unbiased.size() + found.size()) > rank:
             allu[0] = unbiased[0]
             for i in range(<int>found.size()):
                 allu.push_back(found[i].score)
-            sort(allu.begin(), allu.end(), _double_desc)
+            double_sort_desc(allu[0])
             cut = allu[0][rank - 1]
             i = 0
             while i < <int>found.size() and found[i].score >= cut:
@@ -1362,7 +1411,9 @@ cdef class Search:
                               vector[double]& acoustic) except -1:
         """As ``_Decoder._check_survivors``; the rejected nodes go to ``self.rejected``
         (their number is returned)."""
-        cdef int i, node
+        cdef int i, node, event
+        cdef Event* ev
+        cdef double kept, gap
         for i in range(<int>self.rejected.size()):
             self.flags[self.rejected[i]] &= ~REJECTED
         self.rejected.clear()
@@ -1376,18 +1427,20 @@ cdef class Search:
             if not self.flags[node] & UNVERIFIED:
                 continue
             self._unflag(node, UNVERIFIED)
-            ev = self.event[node]
-            if ev is not None:
-                accepted, gap = self._verify(ev.first_node, ev.last_node, ev.next_node)
-                if accepted:
-                    self.event[node] = ev._replace(gap=gap)
-                else:
-                    self.event[node] = ev._replace(accepted=False, kept=0.0, gap=gap)
-                    self.settled[node] -= ev.kept
-                    self.text[node] -= ev.kept
+            event = self.ev_of[node]
+            if event >= 0:
+                ev = &self.events[event]
+                if not self._verify(ev.first, ev.last, ev.next, &ev.gap):
+                    ev.accepted = False
+                    kept = ev.kept
+                    ev.kept = 0.0
+                    self.settled[node] -= kept
+                    self.text[node] -= kept
                     self._reject(node)
+            if self.boosted_lm is None:  # (word_check is filled only then)
+                continue
             word = self.word_check.get(node)
-            if word is not None and not self._verify(word[0], word[1], node)[0]:
+            if word is not None and not self._verify(word[0], word[1], node, &gap):
                 self.settled[node] -= word[2]
                 self.text[node] -= word[2]
                 self._reject(node)
@@ -1412,8 +1465,8 @@ cdef class Search:
     # ------------------------------------------------------------------ results
     def view(self, nodes):
         """What the result builder reads of the paths to ``nodes``: their parent, token
-        and frame (dicts by node) and the event list."""
-        parent, token, frame = {}, {}, {}
+        frame and confirmed match (dicts by node)."""
+        parent, token, frame, event = {}, {}, {}, {}
         cdef int node
         for start in nodes:
             node = start
@@ -1421,6 +1474,7 @@ cdef class Search:
                 parent[node] = self.parent[node]
                 token[node] = self.token[node]
                 frame[node] = self.frame[node]
+                event[node] = self._confirmed(self.ev_of[node])
                 node = self.parent[node]
-        return parent, token, frame, self.event
+        return parent, token, frame, event
 
