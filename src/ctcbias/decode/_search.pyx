@@ -517,14 +517,16 @@ cdef class Search:
 
     # ------------------------------------------------------------------ trie rows
     cdef inline int _row(self, int state) except -1:
-        return self.tab.row(state)
+        cdef int r = self.tab.row_of[state]
+        return r if r >= 0 else self.tab.row(state)
 
     cdef inline int _goto(self, int row, int tok) noexcept:
         return self.tab.dense[row * self.size + tok]
 
     cdef bint _matches(self, int state) except -1:
         """``booster.match[state] is not None``."""
-        return self.tab.depth(state) > 0
+        cdef int d = self.tab.match_depth[state]
+        return (d if d >= 0 else self.tab.depth(state)) > 0
 
     cdef inline bint _rescuable(self, int state, int row) noexcept:
         cdef int n = self.tab.row_len[row]
@@ -713,7 +715,9 @@ cdef class Search:
     cdef bint _completed(self, int state, int node, int* entity, int* first) except -1:
         """Whether trie state ``state`` completes an entity at ``node``: then its id and
         its first node (depth - 1 nodes up)."""
-        cdef int depth = self.tab.depth(state)
+        cdef int depth = self.tab.match_depth[state]
+        if depth < 0:
+            depth = self.tab.depth(state)
         if depth == 0:
             return False
         cdef int up = node

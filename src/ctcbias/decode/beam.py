@@ -525,12 +525,18 @@ class _Decoder:
                 self.booster, self.early_pruning,
                 _trie_table(self.compiled) if self.booster is not None else None,
             )
-            beams = search.run()
-            # (the paths of the final hypotheses only)
-            self.parent, self.token, self.frame, self.event = search.view([b[0] for b in beams])
-            return self._results(beams, search.finish)
+            return self._results(search.run(), search.finish, self._view(search))
         beams = self._python_search()
         return self._results([(n, pb, pnb) for n, (pb, pnb) in beams.items()], self.finish)
+
+    def _view(self, search: object) -> Callable[[list[int]], None]:
+        """What ``_results`` calls with the n-best's nodes: the compiled search's tables
+        become this decoder's, for their paths only (what ``_hypothesis`` reads)."""
+
+        def view(nodes: list[int]) -> None:
+            self.parent, self.token, self.frame, self.event = search.view(nodes)
+
+        return view
 
     def _python_search(self) -> dict[int, list[float]]:
         """The search, frame by frame (the reference of the compiled one, which follows it
@@ -981,18 +987,25 @@ class _Decoder:
 
     # ------------------------------------------------------------------ results
     def _results(
-        self, beams: list[tuple[int, float, float]], finish: Callable[[int], tuple]
+        self,
+        beams: list[tuple[int, float, float]],
+        finish: Callable[[int], tuple],
+        view: Callable[[list[int]], None] | None = None,
     ) -> list[Hypothesis]:
         """The n-best of the final ``beams`` ([(node, p_blank, p_nonblank)]), each closed
-        by ``finish`` (``self.finish``, or the compiled search's)."""
+        by ``finish`` (``self.finish``, or the compiled search's, whose ``view`` is then
+        called with the n-best's nodes before their paths are read)."""
         finals = []
         for node, pb, pnb in beams:
             acoustic = _lse(pb, pnb)
             text_score, lm_score, n_words, boost, event = finish(node)
             finals.append((acoustic + text_score, node, acoustic, lm_score, n_words, boost, event))
         finals.sort(key=lambda f: f[0], reverse=True)
+        best = finals[: self.options.nbest]
+        if view is not None:
+            view([f[1] for f in best])
         out = []
-        for score, node, acoustic, lm_score, n_words, boost, event in finals[: self.options.nbest]:
+        for score, node, acoustic, lm_score, n_words, boost, event in best:
             word_bonus = self.options.word_insertion_bonus * n_words if self.lm is not None else 0.0
             out.append(self._hypothesis(node, event, score, acoustic, lm_score, word_bonus, boost))
         return out
