@@ -929,7 +929,7 @@ cdef class Search:
             ).astype(np.intc)
         cdef vector[double] rowl
         rowl.resize(size)
-        cdef vector[Cand] cands, toks
+        cdef vector[Cand] cands
         cdef vector[int] cand_set
         cand_set.assign(size, 0)
         cdef vector[int] t_node, t_last
@@ -1090,16 +1090,19 @@ cdef class Search:
                         if cut_u < cut_c:
                             cut_c = cut_u
                     first_cut = cut if cut < cut_c else cut_c
-                    # lists: 0 = cands, 1 = toks, 2 = cands then the rescued
+                    # lists: 0 = cands, 2 = cands then the rescued
                     lists = 0
                     if nconts:
                         if nconts <= few_conts:
-                            toks.clear()
+                            # few: the other tokens down to ``cut``, then the continuations
+                            # looked up one by one (the reference's list ``toks``)
                             for j in range(<int>cands.size()):
                                 if cands[j].lp < cut:
                                     break
                                 if self._goto(row, cands[j].c) < 0:
-                                    toks.push_back(cands[j])
+                                    self._consider(node, cands[j].c, cands[j].lp, False, pb,
+                                                   total, last, &inf_v, lo, lo_u, top_lp,
+                                                   slots_on, has_booster, todo)
                             rescuable = self._rescuable(state, row)
                             key_row = self.tab.row_start[row]
                             for j in range(nconts):
@@ -1107,11 +1110,10 @@ cdef class Search:
                                 lpc = rowl[c]
                                 if lpc >= cut_c and (cand_set[c] or (
                                         rescuable and lpc >= rescue_floor)):
-                                    cd.c = c
-                                    cd.lp = lpc
-                                    toks.push_back(cd)
-                            lists = 1
-                            first_cut = NEG_INF
+                                    self._consider(node, c, lpc, True, pb, total, last, &inf_v,
+                                                   lo, lo_u, top_lp, slots_on, has_booster,
+                                                   todo)
+                            continue
                         else:
                             # the row's rescued tokens, once per frame (see _Decoder._rescued)
                             if row >= <int>self.resc_at.size():
@@ -1131,8 +1133,8 @@ cdef class Search:
                                     cand_sort_desc(self.resc[row])
                             if self.resc[row].size():
                                 lists = 2
-                    l1 = &toks if lists == 1 else &cands
-                    l2 = &self.resc[row] if lists == 2 else &toks
+                    l1 = &cands
+                    l2 = &self.resc[row] if lists == 2 else &cands
                     self._collect(l1, l2, lists == 2, node, pb, total, last, &inf_v, first_cut,
                                   cut, cut_c, lo, lo_u, top_lp, slots_on, has_booster, todo)
                 # Built best bound first (the reference sorts; a heap gives the same order
@@ -1187,13 +1189,9 @@ cdef class Search:
         """The extensions of one parent worth building (``todo``), as the reference's inner
         loops over ``lists``."""
         cdef vector[Cand]* tokens
-        cdef int li, j, c, new, n_lists = 2 if both else 1
-        cdef long long key0 = <long long>node * self.size
-        cdef double lpc, ext, score, score_u, gain, gain_u, gapv, extra_gain
+        cdef int li, j, c, n_lists = 2 if both else 1
+        cdef double lpc
         cdef bint in_conts
-        cdef int state = inf.state, row = inf.row
-        cdef unordered_map[long long, int].iterator found
-        cdef unordered_map[long long, double].iterator oov_at
         for li in range(n_lists):
             tokens = first if li == 0 else second
             for j in range(<int>tokens[0].size()):
@@ -1201,59 +1199,74 @@ cdef class Search:
                 lpc = tokens[0][j].lp
                 if lpc < first_cut:
                     break
-                in_conts = inf.nconts > 0 and self._goto(row, c) >= 0
+                in_conts = inf.nconts > 0 and self._goto(inf.row, c) >= 0
                 if lpc < (cut_c if in_conts else cut):
                     continue
-                if (self.child_bits[node] >> (c & 63)) & 1:
-                    found = self.children.find(key0 + c)
+                self._consider(node, c, lpc, in_conts, pb, total, last, inf, lo, lo_u, top_lp,
+                               slots_on, has_booster, todo)
+        return 0
+
+    cdef inline int _consider(self, int node, int c, double lpc, bint in_conts, double pb,
+                              double total, int last, Info* inf, double lo, double lo_u,
+                              double top_lp, bint slots_on, bint has_booster,
+                              vector[Todo]& todo) except -1:
+        """Extension ``c`` (log-prob ``lpc``) of parent ``node``: to ``todo`` if its exact
+        score (built) or an upper bound of it (not yet) reaches the floors."""
+        cdef int new
+        cdef long long key0 = <long long>node * self.size
+        cdef double ext, score, score_u, gain, gain_u, gapv, extra_gain
+        cdef unordered_map[long long, int].iterator found
+        cdef unordered_map[long long, double].iterator oov_at
+        if (self.child_bits[node] >> (c & 63)) & 1:
+            found = self.children.find(key0 + c)
+        else:
+            found = self.children.end()
+        ext = (pb if c == last else total) + lpc
+        if found != self.children.end():
+            new = deref(found).second
+            if self.pos_cur[new] >= 0:
+                return 0  # a hypothesis of the beam: its path is added
+            # built: its exact score (unless a check rejects its match)
+            score = ext + self.text[new]
+            score_u = score - self.pend[new] if slots_on else score
+            if score >= lo or (slots_on and score_u >= lo_u):
+                self._todo_add(todo, score, score_u, node, c, lpc, ext, new)
+            return 0
+        # not built yet: an upper bound of its score
+        if self.breaks[c]:
+            gain = inf.word_gain + self.start_oov[c]
+        else:
+            gain = 0.0
+            if inf.open_word:
+                # (the same parent meets the same token frame after frame: the string test
+                # is made once per pair)
+                oov_at = self.oov_grown.find(key0 + c)
+                if oov_at != self.oov_grown.end():
+                    gain = deref(oov_at).second
                 else:
-                    found = self.children.end()
-                ext = (pb if c == last else total) + lpc
-                if found != self.children.end():
-                    new = deref(found).second
-                    if self.pos_cur[new] >= 0:
-                        continue  # a hypothesis of the beam: its path is added
-                    # built: its exact score (unless a check rejects its match)
-                    score = ext + self.text[new]
-                    score_u = score - self.pend[new] if slots_on else score
-                    if score >= lo or (slots_on and score_u >= lo_u):
-                        self._todo_add(todo, score, score_u, node, c, lpc, ext, new)
-                    continue
-                # not built yet: an upper bound of its score
-                if self.breaks[c]:
-                    gain = inf.word_gain + self.start_oov[c]
-                else:
-                    gain = 0.0
-                    if inf.open_word:
-                        # (the same parent meets the same token frame after frame: the
-                        # string test is made once per pair)
-                        oov_at = self.oov_grown.find(key0 + c)
-                        if oov_at != self.oov_grown.end():
-                            gain = deref(oov_at).second
-                        else:
-                            grown = self.lmi[node][0] + self.piece_py[c]
-                            if grown not in self.prefixes:
-                                gain = self.oov_word + self.oov_char * len(grown)
-                            self.oov_grown[key0 + c] = gain
-                gain_u = gain - inf.pending
-                if state:
-                    if in_conts:
-                        gain += self.base
-                        gapv = top_lp - lpc
-                        if gapv > 0:
-                            extra_gain = self.scale * gapv
-                            gain += extra_gain if extra_gain < self.cap else self.cap
-                    elif inf.settles:
-                        gain += self.settle_gain + self.base
-                        gain_u += self.settle_gain + inf.pending
-                    else:
-                        gain += self.base - inf.pending
-                elif has_booster and self._goto(self.root_row, c) >= 0:
-                    gain += self.base
-                score = ext + inf.head + gain
-                score_u = ext + inf.head + gain_u
-                if score >= lo or (slots_on and score_u >= lo_u):
-                    self._todo_add(todo, score, score_u, node, c, lpc, ext, -1)
+                    grown = self.lmi[node][0] + self.piece_py[c]
+                    if grown not in self.prefixes:
+                        gain = self.oov_word + self.oov_char * len(grown)
+                    self.oov_grown[key0 + c] = gain
+        gain_u = gain - inf.pending
+        if inf.state:
+            if in_conts:
+                gain += self.base
+                gapv = top_lp - lpc
+                if gapv > 0:
+                    extra_gain = self.scale * gapv
+                    gain += extra_gain if extra_gain < self.cap else self.cap
+            elif inf.settles:
+                gain += self.settle_gain + self.base
+                gain_u += self.settle_gain + inf.pending
+            else:
+                gain += self.base - inf.pending
+        elif has_booster and self._goto(self.root_row, c) >= 0:
+            gain += self.base
+        score = ext + inf.head + gain
+        score_u = ext + inf.head + gain_u
+        if score >= lo or (slots_on and score_u >= lo_u):
+            self._todo_add(todo, score, score_u, node, c, lpc, ext, -1)
         return 0
 
     cdef inline void _todo_add(self, vector[Todo]& todo, double score, double score_u, int node,
