@@ -17,6 +17,9 @@ search when it is built; ``CTCBIAS_PURE_PYTHON=1`` times the Python reference in
 header and the JSON line say which ran). Ours: ``--runs`` rounds, each
 decoding every size once (after one untimed decode per size), median and minimum per
 size; pyctcdecode: median of ``--peer-runs`` runs per size.
+Every ``DecodeOptions`` field is a flag (``--unbiased-beam 0``, ``--false-accept-margin
+none``, ...), to time another configuration of ours; the header and the JSON line name
+the options that differ from the defaults.
 With ``--lm`` (a file, or ``default``: the shipped LM), both decoders also use that word
 LM: ours with its defaults (unigram boosting of the catalog words included), pyctcdecode
 with the same weights. Prints a Markdown table and a JSON line.
@@ -76,7 +79,8 @@ def main() -> int:
 
     torch.set_num_threads(1)
     from ctcbias.catalog import EntityCatalog
-    from ctcbias.decode import DecodeOptions, beam_search
+    from ctcbias.cli.decode import add_option_flags, options_from_args
+    from ctcbias.decode import beam_search
     from ctcbias.decode.beam import compiled_search
     from ctcbias.paths import shared_data
 
@@ -109,6 +113,7 @@ def main() -> int:
         help="skip pyctcdecode at a size whose runs would take longer than this (seconds, "
              "scaled from the previous size's in proportion to the list)",
     )
+    add_option_flags(parser)  # --unbiased-beam 0 etc.: time another configuration
     args = parser.parse_args()
 
     root = shared_data()
@@ -160,7 +165,7 @@ def main() -> int:
     from ctcbias.catalog.vocab import CtcVocab
 
     vocab = CtcVocab.coerce(vocab)
-    options = DecodeOptions(beam_size=args.beam, frame_shift_s=1.0 / fps)
+    options = options_from_args(args, beam_size=args.beam, frame_shift_s=1.0 / fps)
     lm = lm_path = None
     if args.lm:
         from ctcbias.decode import load_lm
@@ -225,10 +230,18 @@ def main() -> int:
     for row in rows:
         print(json.dumps(row), file=sys.stderr)
     search = "compiled" if compiled_search() else "Python"
+    import dataclasses
+
+    from ctcbias.decode import DecodeOptions
+
+    changed = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
+               if f.name != "frame_shift_s"
+               and getattr(options, f.name) != getattr(DecodeOptions(), f.name)}
     base, base_min = rows[0]["ours_rtf"], rows[0]["ours_min_rtf"]
     print(
         f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames, "
-        f"V={len(vocab)}, beam {args.beam}, LM: {lm_path or 'none'}, ours ({search} search): "
+        f"V={len(vocab)}, beam {options.beam_size}, LM: {lm_path or 'none'}, "
+        f"options: {changed or 'defaults'}, ours ({search} search): "
         f"median and min "
         f"of {args.runs} rounds over the sizes, pyctcdecode: median of "
         f"{args.peer_runs or args.runs}, compile: median (max) of {args.compile_runs}, 1 thread, "
@@ -249,6 +262,7 @@ def main() -> int:
         )
     print()
     print(json.dumps({"command": " ".join(sys.argv), "search": search, "audio_s": audio_s,
+                      "options": changed,
                       "lm": str(lm_path) if lm_path else None, "rows": rows}))
     return 0
 
