@@ -89,3 +89,22 @@ def test_transcribe_with_bad_warps():
     assert proc.returncode == 2 and "warp 7.0 is outside" in proc.stderr
     proc = run("transcribe", "--greedy", "--warps", "none", str(EXAMPLES / "revenue.ogg"))
     assert proc.returncode == 0 and proc.stdout.strip()
+
+
+def test_eval_none_switches_an_option_off(tmp_path):
+    """`eval --false-accept-margin none` (an optional DecodeOptions field) runs with the
+    option off, instead of handing the string 'none' to the options."""
+    import os
+
+    from ctcbias.data.manifest import Utterance, write_manifest
+
+    name, voice, text = (EXAMPLES / "transcripts.tsv").read_text().splitlines()[0].split("\t")
+    manifest = tmp_path / "ex.jsonl"
+    write_manifest(manifest, [Utterance("ex0", str(EXAMPLES / name), 4.0, text, voice, "test")])
+    env = {**os.environ, "CTCBIAS_DATA": str(tmp_path)}
+    proc = run("eval", "--set", str(manifest), "--techniques", "lm", "--json",
+               "--false-accept-margin", "none", "--unigram-boost", "none", env=env)
+    assert proc.returncode == 0, proc.stderr
+    options = json.loads(proc.stdout)["config"]["options"]
+    assert options["false_accept_margin"] is None and options["unigram_boost"] is None
+    assert options["beam_size"] == 16  # (the rest as the technique sets them)

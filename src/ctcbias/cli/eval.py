@@ -44,11 +44,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> dict:
-    """DecodeOptions fields set on the command line (the technique presets keep the rest)."""
+    """DecodeOptions fields set on the command line (the technique presets keep the rest;
+    'none' switches an optional one off)."""
+    from ctcbias.cli.decode import DISABLED
     from ctcbias.decode import DecodeOptions
 
     return {
-        f.name: getattr(args, f.name)
+        f.name: None if getattr(args, f.name) is DISABLED else getattr(args, f.name)
         for f in dataclasses.fields(DecodeOptions)
         if getattr(args, f.name, None) is not None
     }
