@@ -30,6 +30,7 @@ with the same weights. Prints a Markdown table and a JSON line.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import random
@@ -82,7 +83,7 @@ def main() -> int:
     torch.set_num_threads(1)
     from ctcbias.catalog import EntityCatalog
     from ctcbias.cli.decode import add_option_flags, options_from_args
-    from ctcbias.decode import beam_search
+    from ctcbias.decode import DecodeOptions, beam_search
     from ctcbias.decode.beam import compiled_search
     from ctcbias.paths import shared_data
 
@@ -237,13 +238,10 @@ def main() -> int:
     for row in rows:
         print(json.dumps(row), file=sys.stderr)
     search = "compiled" if compiled_search() else "Python"
-    import dataclasses
-
-    from ctcbias.decode import DecodeOptions
-
+    defaults = DecodeOptions()
     changed = {f.name: getattr(options, f.name) for f in dataclasses.fields(options)
                if f.name != "frame_shift_s"
-               and getattr(options, f.name) != getattr(DecodeOptions(), f.name)}
+               and getattr(options, f.name) != getattr(defaults, f.name)}
     base, base_min = rows[0]["ours_rtf"], rows[0]["ours_min_rtf"]
     print(
         f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames, "

@@ -77,19 +77,25 @@ def add_warp_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def option_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The ``DecodeOptions`` fields set by the flags of ``add_option_flags`` ('none' -> None,
+    which DecodeOptions rejects where a field is not optional); unset flags are left out."""
+    from ctcbias.decode.options import DecodeOptions
+
+    values: dict[str, object] = {}
+    for field in dataclasses.fields(DecodeOptions):
+        value = getattr(args, field.name, None)
+        if value is not None:
+            values[field.name] = None if value is DISABLED else value
+    return values
+
+
 def options_from_args(args: argparse.Namespace, **base: object):  # type: ignore[no-untyped-def]
     """``DecodeOptions`` from the flags added by ``add_option_flags`` (unset flags keep the
     defaults, or ``base``)."""
     from ctcbias.decode.options import DecodeOptions
 
-    values = dict(base)
-    for field in dataclasses.fields(DecodeOptions):
-        value = getattr(args, field.name, None)
-        if value is DISABLED:
-            values[field.name] = None  # rejected by DecodeOptions where None is not allowed
-        elif value is not None:
-            values[field.name] = value
-    return DecodeOptions(**values)  # type: ignore[arg-type]
+    return DecodeOptions(**{**base, **option_overrides(args)})  # type: ignore[arg-type]
 
 
 def read_vocab(path: str | Path) -> list[str]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
-from ctcbias.cli.decode import add_option_flags, add_warp_flag
+from ctcbias.cli.decode import add_option_flags, add_warp_flag, option_overrides
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,19 +42,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
-def _overrides(args: argparse.Namespace) -> dict:
-    """DecodeOptions fields set on the command line (the technique presets keep the rest;
-    'none' switches an optional one off)."""
-    from ctcbias.cli.decode import DISABLED
-    from ctcbias.decode import DecodeOptions
-
-    return {
-        f.name: None if getattr(args, f.name) is DISABLED else getattr(args, f.name)
-        for f in dataclasses.fields(DecodeOptions)
-        if getattr(args, f.name, None) is not None
-    }
-
-
 def _run(args: argparse.Namespace) -> int:
     from ctcbias.eval.runner import evaluate
     from ctcbias.utils import atomic_write
@@ -67,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
         catalog_size=args.catalog_size,
         limit=args.limit,
         lm_path=args.lm,
-        overrides=_overrides(args),
+        overrides=option_overrides(args),  # (the technique presets keep the rest)
         use_cache=not args.no_cache,
         hotword_weight=args.hotword_weight,
         phones=args.phones,

@@ -939,9 +939,8 @@ cdef class Search:
         cdef Cand cd
         cdef Info* inf
         cdef Info inf_v
-        cdef vector[Cand]* l1
-        cdef vector[Cand]* l2
-        cdef int t, c, i, j, k, n_t, node, p, last, state, row, new, key_row, nconts, lists
+        cdef vector[Cand]* rescued
+        cdef int t, c, i, j, k, n_t, node, p, last, state, row, new, key_row, nconts
         cdef double blank_lp, top_lp, floor, rescue_floor, pb, pnb, total, s, r, ext
         cdef double low, low_u, best_s = 0.0, best_u = 0.0, lo, lo_u, guess, base_s, cut, cut_c
         cdef double need, bound, cut_u, first_cut, lpc, score, score_u, head, word_gain, pending
@@ -1090,8 +1089,8 @@ cdef class Search:
                         if cut_u < cut_c:
                             cut_c = cut_u
                     first_cut = cut if cut < cut_c else cut_c
-                    # lists: 0 = cands, 2 = cands then the rescued
-                    lists = 0
+                    # the frame's candidates, then the rescued continuations (if any)
+                    rescued = NULL
                     if nconts:
                         if nconts <= few_conts:
                             # few: the other tokens down to ``cut``, then the continuations
@@ -1132,10 +1131,8 @@ cdef class Search:
                                             self.resc[row].push_back(cd)
                                     cand_sort_desc(self.resc[row])
                             if self.resc[row].size():
-                                lists = 2
-                    l1 = &cands
-                    l2 = &self.resc[row] if lists == 2 else &cands
-                    self._collect(l1, l2, lists == 2, node, pb, total, last, &inf_v, first_cut,
+                                rescued = &self.resc[row]
+                    self._collect(&cands, rescued, node, pb, total, last, &inf_v, first_cut,
                                   cut, cut_c, lo, lo_u, top_lp, slots_on, has_booster, todo)
                 # Built best bound first (the reference sorts; a heap gives the same order
                 # and stops at the first bound below both floors: score_u <= score, and the
@@ -1182,14 +1179,14 @@ cdef class Search:
         return [(self.prev_node[i], self.prev_pb[i], self.prev_pnb[i])
                 for i in range(<int>self.prev_node.size())]
 
-    cdef int _collect(self, vector[Cand]* first, vector[Cand]* second, bint both, int node,
+    cdef int _collect(self, vector[Cand]* first, vector[Cand]* second, int node,
                       double pb, double total, int last, Info* inf, double first_cut,
                       double cut, double cut_c, double lo, double lo_u, double top_lp,
                       bint slots_on, bint has_booster, vector[Todo]& todo) except -1:
         """The extensions of one parent worth building (``todo``), as the reference's inner
-        loops over ``lists``."""
+        loops over ``lists``: ``first``, then ``second`` unless it is NULL."""
         cdef vector[Cand]* tokens
-        cdef int li, j, c, n_lists = 2 if both else 1
+        cdef int li, j, c, n_lists = 1 if second == NULL else 2
         cdef double lpc
         cdef bint in_conts
         for li in range(n_lists):

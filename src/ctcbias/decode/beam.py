@@ -525,18 +525,9 @@ class _Decoder:
                 self.booster, self.early_pruning,
                 _trie_table(self.compiled) if self.booster is not None else None,
             )
-            return self._results(search.run(), search.finish, self._view(search))
+            return self._results(search.run(), search.finish, search.view)
         beams = self._python_search()
         return self._results([(n, pb, pnb) for n, (pb, pnb) in beams.items()], self.finish)
-
-    def _view(self, search: object) -> Callable[[list[int]], None]:
-        """What ``_results`` calls with the n-best's nodes: the compiled search's tables
-        become this decoder's, for their paths only (what ``_hypothesis`` reads)."""
-
-        def view(nodes: list[int]) -> None:
-            self.parent, self.token, self.frame, self.event = search.view(nodes)
-
-        return view
 
     def _python_search(self) -> dict[int, list[float]]:
         """The search, frame by frame (the reference of the compiled one, which follows it
@@ -990,11 +981,11 @@ class _Decoder:
         self,
         beams: list[tuple[int, float, float]],
         finish: Callable[[int], tuple],
-        view: Callable[[list[int]], None] | None = None,
+        view: Callable[[list[int]], tuple] | None = None,
     ) -> list[Hypothesis]:
         """The n-best of the final ``beams`` ([(node, p_blank, p_nonblank)]), each closed
-        by ``finish`` (``self.finish``, or the compiled search's, whose ``view`` is then
-        called with the n-best's nodes before their paths are read)."""
+        by ``finish`` (``self.finish``, or the compiled search's; then the compiled search's
+        ``view`` gives the node tables of the n-best's paths, which ``_hypothesis`` reads)."""
         finals = []
         for node, pb, pnb in beams:
             acoustic = _lse(pb, pnb)
@@ -1003,7 +994,7 @@ class _Decoder:
         finals.sort(key=lambda f: f[0], reverse=True)
         best = finals[: self.options.nbest]
         if view is not None:
-            view([f[1] for f in best])
+            self.parent, self.token, self.frame, self.event = view([f[1] for f in best])
         out = []
         for score, node, acoustic, lm_score, n_words, boost, event in best:
             word_bonus = self.options.word_insertion_bonus * n_words if self.lm is not None else 0.0
