@@ -14,7 +14,7 @@ Five stages, each scored on every tuning set (``--sets``) at every catalog size:
    scale, false-accept margin and ``verify_class_words``, with the best unigram boost of
    stage 1 and no catalog-size prior;
 3. ``decoder`` with those settings over ``catalog_size_prior``, then over
-   ``unbiased_rank``;
+   ``catalog_size_boost_decay``, then over ``unbiased_rank``;
 4. ``pyctcdecode+lm`` over ``hotword_weight`` (``--hotword-weights none`` skips it).
 
 One of our configurations qualifies when its U-WER is at most ``--max-uwer-rise`` above
@@ -78,6 +78,9 @@ def main() -> None:
                     help="verify_class_words values (1: on, 0: off)")
     ap.add_argument("--size-prior", default="0,1,2",
                     help="catalog_size_prior values tried with the chosen settings ('none': skip)")
+    ap.add_argument("--size-decay", default="0,0.1,0.15,0.2",
+                    help="catalog_size_boost_decay values tried with the chosen settings "
+                         "('none': skip)")
     ap.add_argument("--unbiased-rank", default="4,8,16",
                     help="unbiased_rank values tried with the chosen settings ('none': skip)")
     ap.add_argument("--hotword-weights", default="5,10,20,40",
@@ -162,9 +165,10 @@ def main() -> None:
         for b, s, m, v in grid for n in sizes
     ])
     best_dec, dec_ok = best(dec)
-    # then, one at a time with the settings chosen so far: the catalog-size prior (it
-    # changes nothing at N <= 100) and the rank that earns an unbiased slot
+    # then, one at a time with the settings chosen so far: the catalog-size prior and
+    # decay (they change nothing at N <= 100) and the rank that earns an unbiased slot
     for option, values in (("catalog_size_prior", a.size_prior),
+                           ("catalog_size_boost_decay", a.size_decay),
                            ("unbiased_rank", a.unbiased_rank)):
         if values == "none":
             continue

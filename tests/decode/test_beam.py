@@ -133,6 +133,31 @@ def test_catalog_size_prior_takes_ln_n_over_100_off_a_long_list(prior):
     )
 
 
+@pytest.mark.parametrize("decay", [0.5, 1.0])
+def test_catalog_size_boost_decay_shrinks_the_token_bonuses_of_a_long_list(decay):
+    lp = peaky("call pertzy now")
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    distractors = [f"qx{letters[i // 26 % 26]}{letters[i % 26]}{letters[i // 676]}"
+                   for i in range(999)]
+    opts = DecodeOptions(false_accept_margin=None, catalog_size_prior=0.0,
+                         catalog_size_boost_decay=decay)
+    short = beam_search(lp, CHARS, catalog=["Pertzy"], options=opts)[0]
+    long = beam_search(lp, CHARS, catalog=["Pertzy", *distractors], options=opts)[0]
+    assert short.text == long.text == "call Pertzy now"
+    # kept: the token bonuses (shrunk with 1,000 entities, not with 1) + the completion
+    # bonus (+ the entity's weight, 0 here)
+    tokens = short.boost - opts.completion_bonus
+    assert tokens > 0
+    shrink = 1.0 / (1.0 + decay * math.log(1000 / 100))
+    assert math.isclose(long.boost - opts.completion_bonus, tokens * shrink, rel_tol=1e-6)
+    # a list of at most 100 entities is not affected
+    hundred = ["Pertzy", *distractors[:99]]
+    off = dataclasses.replace(opts, catalog_size_boost_decay=0.0)
+    assert beam_search(lp, CHARS, catalog=hundred, options=opts)[0].boost == (
+        beam_search(lp, CHARS, catalog=hundred, options=off)[0].boost
+    )
+
+
 def test_abandoned_prefix_gets_no_bonus():
     # "pert" starts the entity "pertzye" but the audio says "perth": bonus taken back.
     lp = peaky("visit perth now")

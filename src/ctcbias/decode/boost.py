@@ -17,6 +17,10 @@ the rules:
   for its next token is checked like a completed one (the decoder's ``_check_partial``)
   and, if it fails, its pending bonus is taken back at once, so that it cannot hold the
   beam on that bonus while the plain reading is pruned.
+* With a list of N > 100 entities, ``catalog_size_prior`` takes ln(N / 100) times itself
+  off the completion bonus, and ``catalog_size_boost_decay`` shrinks base, scale and
+  max by 1 / (1 + decay * ln(N / 100)): each entity of a long list is less likely to be
+  the one spoken.
 """
 
 from __future__ import annotations
@@ -61,13 +65,15 @@ class AdaptiveBooster:
         else:
             self.word_end = [tok == vocab.delimiter for tok in range(len(vocab))]
         self.starts_word = vocab.starts_word
-        self.base = options.adaptive_boost_base
-        self.scale = options.adaptive_boost_scale
-        self.cap = options.adaptive_boost_max
-        # the completion bonus less the catalog-size prior (see DecodeOptions)
-        self.completion = options.completion_bonus - options.catalog_size_prior * max(
-            0.0, math.log(max(len(compiled), 1) / SIZE_PRIOR_REF)
-        )
+        # ln(N / 100) for a list of N > 100 entities, else 0 (see DecodeOptions)
+        size_log = max(0.0, math.log(max(len(compiled), 1) / SIZE_PRIOR_REF))
+        # the token bonuses shrink with the list: times 1 / (1 + decay * ln(N / 100))
+        self.shrink = 1.0 / (1.0 + options.catalog_size_boost_decay * size_log)
+        self.base = options.adaptive_boost_base * self.shrink
+        self.scale = options.adaptive_boost_scale * self.shrink
+        self.cap = options.adaptive_boost_max * self.shrink
+        # the completion bonus less the catalog-size prior
+        self.completion = options.completion_bonus - options.catalog_size_prior * size_log
         self.weights = compiled.weights
         # Upper bound of what confirming a completed entity adds on top of the pending
         # bonuses it keeps (the decoder's search bound).

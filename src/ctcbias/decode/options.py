@@ -74,6 +74,11 @@ class DecodeOptions:
     # (3 since session 9: bench/tune.py on entity-dev and earnings-dev, the session-7 model
     # with the recognizer's warp search; 2 in sessions 5-8)
     catalog_size_prior: float = 3.0
+    # ... and the token bonuses (adaptive_boost_base, _scale and _max) are multiplied by
+    # 1 / (1 + catalog_size_boost_decay * ln(N / 100)): with a long list a match lifts its
+    # hypothesis less while it is under way, so fewer boosted hypotheses crowd the beam
+    # (0 disables; lists of up to 100 unaffected).
+    catalog_size_boost_decay: float = 0.0
     # False-accept control: a completed entity keeps its bonus only if its forced-alignment
     # acoustic score is within this many nats *per entity token* of the best unbiased path
     # over the same frames. None disables the check. (2 since session 6, with the partial-
@@ -126,7 +131,7 @@ class DecodeOptions:
         if self.lm_weight < 0:
             raise bad("lm_weight", "a number >= 0")
         for name in ("adaptive_boost_base", "adaptive_boost_scale", "adaptive_boost_max",
-                     "catalog_size_prior"):
+                     "catalog_size_prior", "catalog_size_boost_decay"):
             if getattr(self, name) < 0:
                 raise bad(name, "a number >= 0")
         if self.false_accept_margin is not None and self.false_accept_margin < 0:
