@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ctcbias.catalog.cache import CompiledLists
 from ctcbias.data.manifest import Utterance, read_manifest
 from ctcbias.errors import DataError
 from ctcbias.paths import data_root
@@ -320,28 +320,19 @@ def evaluate(
     }
 
 
-# Bias lists compiled (with their tries) in this process, most recent last: a tuning grid
-# decodes the same lists with many settings. Bounded by the entities they hold, not by
-# their number: 400 lists of 1,000, or 40 of 10,000 (about 65 MB each with its trie; a
-# count bound of 400 filled 24 GB with 10,000-entity lists).
-_COMPILED: OrderedDict[tuple[str, tuple[str, ...]], Any] = OrderedDict()
-_COMPILED_MAX_ENTITIES = 400_000
+# Bias lists compiled (with their tries) in this process: a tuning grid decodes the same
+# lists with many settings, each evaluate() with a recognizer of its own. Bounded by the
+# entities held: 400 lists of 1,000, or 40 of 10,000 (a bound of 400 lists filled 24 GB
+# with 10,000-entity lists).
+_COMPILED: CompiledLists[Any] = CompiledLists(400_000)
 
 
 def _compiled_catalog(rec: Any, names: list[str]) -> Any:
     """``names`` compiled for ``rec``'s tokenizer, from the per-process cache if there."""
-    key = (rec.ctc_vocab.fingerprint, tuple(names))
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        compiled = rec.compile_catalog(names).compile(rec.tokenizer)
-        _COMPILED[key] = compiled
-        held = sum(len(k[1]) for k in _COMPILED)
-        while held > _COMPILED_MAX_ENTITIES and len(_COMPILED) > 1:
-            old_key, _ = _COMPILED.popitem(last=False)
-            held -= len(old_key[1])
-    else:
-        _COMPILED.move_to_end(key)
-    return compiled
+    return _COMPILED.get(
+        (rec.ctc_vocab.fingerprint, tuple(names)),
+        lambda: rec.compile_catalog(names).compile(rec.tokenizer),
+    )
 
 
 def default_lm_path() -> Path:
