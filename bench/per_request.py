@@ -33,7 +33,8 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     root = Path(__file__).resolve().parents[1]
-    ap.add_argument("--audio", default=str(root / "examples" / "seen_voice" / "contract_okonkwo.ogg"))
+    clip = root / "examples" / "seen_voice" / "contract_okonkwo.ogg"
+    ap.add_argument("--audio", default=str(clip))
     ap.add_argument("--sizes", default="0,100,1000,10000")
     ap.add_argument("--runs", type=int, default=7)
     a = ap.parse_args()
