@@ -44,3 +44,23 @@ def test_recently_used_list_survives():
 def test_bound_must_be_positive():
     with pytest.raises(ValueError, match="max_entities"):
         CompiledLists(0)
+
+
+def test_threads_share_one_copy_of_a_list():
+    import threading
+
+    cache = CompiledLists(100)
+    got, gate = [], threading.Barrier(8)
+
+    def worker():
+        gate.wait()
+        got.append(cache.get("contacts", lambda: ["Okonkwo", "Komatsu"]))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 and len(cache) == 1 and cache.entities == 2
+    kept = cache.get("contacts", lambda: ["other"])
+    assert all(g is kept or g == kept for g in got)
