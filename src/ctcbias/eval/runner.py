@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -240,9 +242,7 @@ def evaluate(
                 arrays[f"lp{i}"] = a.log_probs.astype(np.float16)
                 for k, v in a.phone_log_probs.items():
                     arrays[f"ph{i}_{k}"] = v.astype(np.float16)
-            tmp = cache.with_suffix(".tmp.npz")
-            np.savez(tmp, **arrays)
-            tmp.replace(cache)
+            _write_cache(cache, arrays)
 
     lm = None
     lm_file: Path | None = None
@@ -333,6 +333,20 @@ def _compiled_catalog(rec: Any, names: list[str]) -> Any:
         (rec.ctc_vocab.fingerprint, tuple(names)),
         lambda: rec.compile_catalog(names).compile(rec.tokenizer),
     )
+
+
+def _write_cache(cache: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write the acoustics cache whole under a name of this process's own, then rename it:
+    several processes (bench/tune.py's jobs) may compute the same set at once, and each
+    rename puts a complete file in place."""
+    fd, tmp_name = tempfile.mkstemp(dir=cache.parent, prefix=cache.stem + ".", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        tmp.replace(cache)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def default_lm_path() -> Path:
