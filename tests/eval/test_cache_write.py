@@ -33,3 +33,23 @@ def test_concurrent_writers_of_one_cache_all_succeed(tmp_path):
     with np.load(cache) as data:
         assert np.array_equal(data["lp0"], arrays["lp0"])
     assert [p.name for p in tmp_path.iterdir()] == [cache.name]  # no temporary file left
+
+
+def test_unreadable_cache_is_computed_again(tmp_path, caplog):
+    from ctcbias.data.manifest import Utterance
+    from ctcbias.eval.runner import _read_cache
+
+    cache = tmp_path / "set-manifest-0123.npz"
+    utts = [Utterance(id="u0", audio="a.opus", duration=1.0, text="x")]
+    assert _read_cache(cache, utts, 0.04) is None  # none yet
+    _write_cache(cache, {"lp0": np.zeros((5, 3), np.float16), "model_seconds": np.array(2.0),
+                         "warps": np.array([0.94], np.float32)})
+    acoustics, seconds = _read_cache(cache, utts, 0.04)
+    assert seconds == 2.0 and acoustics[0].log_probs.shape == (5, 3)
+    assert acoustics[0].warp == np.float32(0.94)
+    data = bytearray(cache.read_bytes())
+    data[60:80] = bytes(20)  # a file cut short or overwritten by another writer
+    cache.write_bytes(bytes(data))
+    with caplog.at_level("WARNING"):
+        assert _read_cache(cache, utts, 0.04) is None
+    assert "computing it again" in caplog.text

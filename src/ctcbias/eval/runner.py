@@ -23,6 +23,7 @@ import logging
 import os
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -210,25 +211,9 @@ def evaluate(
     )
     cache = _cache_path(mpath, manifest, limit, rec.warp_search)
     t_model = 0.0
-    if use_cache and cache.is_file():
-        data = np.load(cache, allow_pickle=False)
-        from ctcbias.recognizer import Acoustics
-
-        acoustics = [
-            Acoustics(
-                data[f"lp{i}"].astype(np.float32),
-                {
-                    int(k.split("_")[1]): data[k].astype(np.float32)
-                    for k in data.files
-                    if k.startswith(f"ph{i}_")
-                },
-                rec.frame_shift_s,
-                utts[i].duration,
-                float(data["warps"][i]) if "warps" in data.files else 1.0,
-            )
-            for i in range(len(utts))
-        ]
-        t_model = float(data["model_seconds"])
+    cached = _read_cache(cache, utts, rec.frame_shift_s) if use_cache else None
+    if cached is not None:
+        acoustics, t_model = cached
         log.info("acoustics from cache %s", cache)
     else:
         acoustics, t_model = compute_acoustics(rec, utts, manifest.parent)
@@ -333,6 +318,36 @@ def _compiled_catalog(rec: Any, names: list[str]) -> Any:
         (rec.ctc_vocab.fingerprint, tuple(names)),
         lambda: rec.compile_catalog(names).compile(rec.tokenizer),
     )
+
+
+def _read_cache(cache: Path, utts: list[Utterance], frame_shift_s: float) -> Any:
+    """``(acoustics, model seconds)`` from the cache file, or None when there is none or it
+    cannot be read (a file cut short by an older writer: it is computed again)."""
+    if not cache.is_file():
+        return None
+    from ctcbias.recognizer import Acoustics
+
+    try:
+        with np.load(cache, allow_pickle=False) as data:
+            files = list(data.files)
+            acoustics = [
+                Acoustics(
+                    data[f"lp{i}"].astype(np.float32),
+                    {
+                        int(k.split("_")[1]): data[k].astype(np.float32)
+                        for k in files
+                        if k.startswith(f"ph{i}_")
+                    },
+                    frame_shift_s,
+                    utts[i].duration,
+                    float(data["warps"][i]) if "warps" in files else 1.0,
+                )
+                for i in range(len(utts))
+            ]
+            return acoustics, float(data["model_seconds"])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        log.warning("acoustics cache %s unreadable (%s): computing it again", cache, exc)
+        return None
 
 
 def _write_cache(cache: Path, arrays: dict[str, np.ndarray]) -> None:
