@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
-import tempfile
 
 
 def main() -> int:
@@ -37,6 +35,7 @@ def main() -> int:
     from ctcbias.eval.runner import resolve_manifest
     from ctcbias.paths import shared_data
     from ctcbias.text.normalize import normalize_text
+    from ctcbias.utils import atomic_write
 
     if a.size <= a.base:
         ap.error(f"--size {a.size}: must be larger than --base ({a.base})")
@@ -77,11 +76,8 @@ def main() -> int:
             rng.shuffle(names)
             u["bias"][str(a.size)] = names
             lines.append(json.dumps(u, ensure_ascii=False))
-    # written whole, then renamed: no half-written manifest
-    fd, tmp = tempfile.mkstemp(dir=out_path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with atomic_write(out_path) as fh:  # (no half-written manifest)
         fh.write("\n".join(lines) + "\n")
-    os.replace(tmp, out_path)
     print(f"{out_path}: {len(lines)} utterances, lists of {a.size} ({label})")
     return 0
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import random
 import statistics
 import sys
 import time
@@ -28,6 +27,8 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
+    from decode_speed import bench_entities  # (bench/ is the script's folder)
+
     from ctcbias.paths import shared_data
     from ctcbias.recognizer import Recognizer
 
@@ -42,10 +43,7 @@ def main() -> int:
     if not ent.is_dir():
         print(f"skipped: needs {ent}", file=sys.stderr)
         return 0
-    names: list[str] = []
-    for fname in ("surnames.txt", "world_cities.txt"):
-        names += [n for n in (ent / fname).read_text(encoding="utf-8").splitlines() if n]
-    random.Random(0).shuffle(names)
+    names = bench_entities(ent)  # (the speed benchmark's lists)
     rec = Recognizer.from_pretrained()
     ac = rec.acoustics(a.audio)
     rec.decode(ac)  # loads the LM

@@ -68,10 +68,10 @@ class AdaptiveBooster:
         # ln(N / 100) for a list of N > 100 entities, else 0 (see DecodeOptions)
         size_log = max(0.0, math.log(max(len(compiled), 1) / SIZE_PRIOR_REF))
         # the token bonuses shrink with the list: times 1 / (1 + decay * ln(N / 100))
-        self.shrink = 1.0 / (1.0 + options.catalog_size_boost_decay * size_log)
-        self.base = options.adaptive_boost_base * self.shrink
-        self.scale = options.adaptive_boost_scale * self.shrink
-        self.cap = options.adaptive_boost_max * self.shrink
+        shrink = 1.0 / (1.0 + options.catalog_size_boost_decay * size_log)
+        self.base = options.adaptive_boost_base * shrink
+        self.scale = options.adaptive_boost_scale * shrink
+        self.cap = options.adaptive_boost_max * shrink
         # the completion bonus less the catalog-size prior
         self.completion = options.completion_bonus - options.catalog_size_prior * size_log
         self.weights = compiled.weights

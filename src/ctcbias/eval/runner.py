@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, replace
@@ -34,6 +32,7 @@ from ctcbias.catalog.cache import CompiledLists
 from ctcbias.data.manifest import Utterance, read_manifest
 from ctcbias.errors import DataError
 from ctcbias.paths import data_root
+from ctcbias.utils import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +217,6 @@ def evaluate(
     else:
         acoustics, t_model = compute_acoustics(rec, utts, manifest.parent)
         if use_cache:
-            cache.parent.mkdir(parents=True, exist_ok=True)
             arrays = {
                 "model_seconds": np.array(t_model),
                 "warps": np.array([a.warp for a in acoustics], dtype=np.float32),
@@ -351,17 +349,10 @@ def _read_cache(cache: Path, utts: list[Utterance], frame_shift_s: float) -> Any
 
 
 def _write_cache(cache: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write the acoustics cache whole under a name of this process's own, then rename it:
-    several processes (bench/tune.py's jobs) may compute the same set at once, and each
-    rename puts a complete file in place."""
-    fd, tmp_name = tempfile.mkstemp(dir=cache.parent, prefix=cache.stem + ".", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        tmp.replace(cache)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write the acoustics cache whole, under a temporary name of this writer's own, then
+    rename it: several processes (bench/tune.py's jobs) may compute the same set at once."""
+    with atomic_write(cache, "wb") as fh:
+        np.savez(fh, **arrays)
 
 
 def default_lm_path() -> Path:
