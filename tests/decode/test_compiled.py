@@ -168,3 +168,27 @@ def test_threads_sharing_a_catalog_get_the_same_results(real, monkeypatch):
     monkeypatch.setattr(beam_module._Decoder, "use_compiled", False)
     reference = decode_all(0)
     assert all(run == reference for run in parallel)
+
+
+def test_prefix_ids_kept_between_decodes(real, monkeypatch):
+    # the compiled search's ids of the LM's word prefixes (beam._prefix_table) are kept
+    # for every decode with the same sets: a table other decodes filled gives what a
+    # fresh one gives, and only the last few tables are kept
+    if not beam_module.compiled_search():
+        pytest.skip("the compiled search is not built")
+    vocab, log_probs, compiled, lm = real
+    options = _options({})
+    monkeypatch.setattr(beam_module._Decoder, "use_compiled", True)
+    cold = []
+    for lp in log_probs:
+        beam_module._PREFIX_TABLES.clear()
+        cold.append(_fingerprint(beam_search(lp, vocab, catalog=compiled, options=options,
+                                             lm=lm)))
+    warm = [_fingerprint(beam_search(lp, vocab, catalog=compiled, options=options, lm=lm))
+            for lp in reversed(log_probs)]
+    assert warm[::-1] == cold
+    assert len(beam_module._PREFIX_TABLES) == 1
+    for k in range(beam_module._PREFIX_TABLES_KEPT + 3):  # a new merged prefix set each
+        other = EntityCatalog.from_entities([f"Zorblatt{k}"]).compiled_for(vocab)
+        beam_search(log_probs[0], vocab, catalog=other, options=options, lm=lm)
+    assert len(beam_module._PREFIX_TABLES) == beam_module._PREFIX_TABLES_KEPT

@@ -227,6 +227,65 @@ cdef class TrieTable:
         return d
 
 
+cdef class PrefixTable:
+    """An LM's word-prefix set (``prefixes``, with its words ``known``) as ids, for every
+    decode with those sets and one vocabulary: id 0 is the empty word, the others are the
+    prefixes the searches have grown so far. ``grow(id, token)`` is the id of that word
+    with the token's text appended (-1: no prefix, it can only end out of vocabulary),
+    looked up once per pair and kept, so a search tests no string against the (large,
+    cache-missing) Python sets per candidate. The set holds every prefix of each of its
+    words (``word_prefixes``), so a word that is no prefix never grows into one: -1 stays
+    -1. Entries are added with no Python call in between, so threads sharing the table
+    under the GIL see whole entries only."""
+
+    cdef readonly object prefixes, known, pieces
+    cdef list strings
+    cdef dict ids
+    cdef unordered_map[long long, int] grown
+    cdef vector[int] start  # per token: the id of a word that starts with it
+    cdef vector[char] known_of  # per id: a word of ``known``
+    cdef int size
+
+    def __init__(self, prefixes, known, pieces):
+        self.prefixes = prefixes
+        self.known = known
+        self.pieces = tuple(pieces)
+        self.size = len(self.pieces)
+        self.strings = [""]
+        self.ids = {"": 0}
+        self.known_of.push_back(0)
+        cdef int i
+        for text in self.pieces:
+            i = self._id(text) if text else 0
+            self.start.push_back(i)
+
+    cdef int _id(self, text) except -2:
+        if text not in self.prefixes:
+            return -1
+        found = self.ids.get(text)
+        if found is not None:
+            return found
+        cdef char is_known = self.known is not None and text in self.known
+        cdef int i = len(self.strings)
+        self.strings.append(text)
+        self.ids[text] = i
+        self.known_of.push_back(is_known)
+        return i
+
+    cdef int grow(self, int word, int token) except -2:
+        if word < 0:
+            return -1
+        cdef long long key = <long long>word * self.size + token
+        cdef unordered_map[long long, int].iterator at = self.grown.find(key)
+        if at != self.grown.end():
+            return deref(at).second
+        if self.grown.size() >= 1_000_000:  # (a bound for long-lived tables)
+            self.grown.clear()
+        cdef int i = self._id(self.strings[word] + self.pieces[token])
+        self.grown[key] = i
+        return i
+
+
 cdef class _Run:
     """One forced alignment of (tokens, start frame), carried on frame by frame."""
     cdef vector[int] labels
@@ -365,9 +424,6 @@ cdef class Search:
     # last node
     cdef vector[int] comp_ent, comp_first, comp_last
     cdef unordered_map[long long, int] children
-    # node * V + token -> what growing the node's unfinished word by the token costs in
-    # out-of-vocabulary penalties (0 while it can still become a known word)
-    cdef unordered_map[long long, double] oov_grown
     # per node, bit (token % 64) set when it has a child by such a token: most candidates
     # are new tokens, told so without a hash lookup
     cdef vector[unsigned long long] child_bits
@@ -389,6 +445,11 @@ cdef class Search:
     cdef int root_row
     # what starting a word with each token costs at once (see _text_score)
     cdef vector[double] start_oov
+    # with an LM's prefix set: its ids (see PrefixTable) of each node's unfinished word
+    # (-1: no prefix), the words' lengths and the tokens' text lengths
+    cdef PrefixTable ptab
+    cdef bint has_ptab
+    cdef vector[int] pid, wlen, plen
     # beams: the previous frame's (prev_*) and the one being built (cur_*); pos_* map a
     # node to its index there (-1: absent)
     cdef vector[int] prev_node, cur_node, pos_prev, pos_cur
@@ -401,7 +462,7 @@ cdef class Search:
     cdef double thr
 
     def __init__(self, log_probs, vocab, options, lm, known, prefixes, booster, early,
-                 TrieTable table=None):
+                 TrieTable table=None, PrefixTable prefix_table=None):
         self.lp_arr = log_probs
         self.lp = log_probs
         self.frames = log_probs.shape[0]
@@ -431,6 +492,14 @@ cdef class Search:
         self.unbiased_beam = options.unbiased_beam if self.has_booster else 0
         self.early = early
         self.piece_py = list(vocab.text)
+        for text in self.piece_py:
+            self.plen.push_back(len(text))
+        self.has_ptab = prefixes is not None and self.has_lm
+        if self.has_ptab:
+            if prefix_table is None or prefix_table.prefixes is not prefixes \
+                    or prefix_table.known is not known:
+                prefix_table = PrefixTable(prefixes, known, self.piece_py)
+            self.ptab = prefix_table
         cdef bint flag
         for b in vocab.breaks_word:
             flag = b
@@ -462,6 +531,8 @@ cdef class Search:
         self.mfirst.push_back(0)
         self.mlen.push_back(0)
         self.lmi = [("", 0.0, 0, 0.0, lm.start() if lm is not None else None)]
+        self.pid.push_back(0)
+        self.wlen.push_back(0)
         self.ev_of.push_back(-1)
         self.comp_ent.push_back(-1)
         self.comp_first.push_back(0)
@@ -542,13 +613,14 @@ cdef class Search:
         return self.oov_word + self.oov_char * len(word)
 
     cdef double _text_score(self, double lm, int words, double settled, double pending,
-                            word, double oov):
+                            int node, double oov):
+        """(``node``: whose unfinished word is scored, -1: none)"""
         if not self.has_lm:
             return settled + pending
         cdef double score = self.lm_weight * lm + self.word_bonus * words + settled + pending
-        if self.prefixes is not None:
-            if word and word not in self.prefixes:
-                oov += self._oov(word)
+        if self.has_ptab:
+            if node >= 0 and self.wlen[node] and self.pid[node] < 0:
+                oov += self.oov_word + self.oov_char * self.wlen[node]
             score += oov
         return score
 
@@ -579,9 +651,18 @@ cdef class Search:
                     if gain > 0:
                         self.word_check[new] = (self._word_start(node), node, gain)
                         self._flag(new, UNVERIFIED)
-                word = self.piece_py[token] if self.sp else ""
+                if self.sp:
+                    word = self.piece_py[token]
+                    self.wlen.push_back(self.plen[token])
+                    self.pid.push_back(self.ptab.start[token] if self.has_ptab else -1)
+                else:
+                    word = ""
+                    self.wlen.push_back(0)
+                    self.pid.push_back(0)
             else:
                 word = prev_word + self.piece_py[token]
+                self.wlen.push_back(self.wlen[node] + self.plen[token])
+                self.pid.push_back(self.ptab.grow(self.pid[node], token) if self.has_ptab else -1)
             self.lmi.append((word, lm_score, n_words, oov, lm_state))
         settled = self.settled[node]
         event = -1
@@ -590,7 +671,8 @@ cdef class Search:
             settled += delta
         self.settled.push_back(settled)
         self.ev_of.push_back(event)
-        self.text.push_back(self._text_score(lm_score, n_words, settled, pending, word, oov))
+        self.text.push_back(self._text_score(lm_score, n_words, settled, pending,
+                                             new if self.has_lm else -1, oov))
         return new
 
     cdef tuple word_score(self, int node):
@@ -630,7 +712,10 @@ cdef class Search:
         word = self.lmi[node][0]
         lp, state = self.word_score(node)
         logp[0] = lp
-        penalty[0] = self._oov(word) if self.known is not None and word not in self.known else 0.0
+        cdef int w = self.pid[node] if self.has_ptab else -1
+        cdef bint unknown = self.known is not None and (
+            not self.ptab.known_of[w] if w >= 0 else word not in self.known)
+        penalty[0] = self._oov(word) if unknown else 0.0
         gain[0] = self._class_gain(node, word, lp) if self.boosted_lm is not None else 0.0
         return state
 
@@ -805,7 +890,7 @@ cdef class Search:
             if ce >= 0:
                 event = self._confirmed(self._settle(ce, cf, cl, node, -1, self.check, &delta))
                 settled += delta
-        text = self._text_score(lm_score, n_words, settled, 0.0, "", oov) - revoked
+        text = self._text_score(lm_score, n_words, settled, 0.0, -1, oov) - revoked
         return text, lm_score, n_words, settled, event
 
     cdef bint _verify(self, int first, int last, int following, double* gap) except -1:
@@ -835,12 +920,12 @@ cdef class Search:
         self.info_valid[node] = 1
         cdef double word_gain = 0.0, most, most_u
         cdef bint open_word = False
-        word = self.lmi[node][0] if self.has_lm else ""
-        open_word = self.prefixes is not None and (not word or word in self.prefixes)
-        if self.has_lm and word:
+        cdef int w = self.pid[node] if self.has_ptab else -1
+        open_word = w >= 0
+        if self.has_lm and self.wlen[node]:
             word_gain = self.lm_weight * self.word_score(node)[0] + self.word_bonus
-            if open_word and self.known is not None and word not in self.known:
-                word_gain += self._oov(word)
+            if open_word and self.known is not None and not self.ptab.known_of[w]:
+                word_gain += self.oov_word + self.oov_char * self.wlen[node]
         most = word_gain if word_gain > 0 else 0.0
         most_u = most
         cdef int state = 0, row = -1, nconts = 0
@@ -907,15 +992,13 @@ cdef class Search:
         cdef int u_rank = opts.unbiased_rank
         cdef bint early = self.early
         cdef int few_conts = 12
-        prefixes = self.prefixes
-        cdef bint has_prefixes = prefixes is not None
-        piece = self.piece_py
         self.start_oov.clear()
         cdef double oov_cost
-        for text in piece:
+        cdef int tok
+        for tok in range(size):
             oov_cost = 0.0
-            if has_prefixes and self.sp and text and text not in prefixes:
-                oov_cost = self._oov(text)
+            if self.has_ptab and self.sp and self.plen[tok] and self.ptab.start[tok] < 0:
+                oov_cost = self.oov_word + self.oov_char * self.plen[tok]
             self.start_oov.push_back(oov_cost)
         cdef double thr = opts.beam_threshold
         cdef double prune_threshold = opts.prune_threshold
@@ -1213,7 +1296,6 @@ cdef class Search:
         cdef long long key0 = <long long>node * self.size
         cdef double ext, score, score_u, gain, gain_u, gapv, extra_gain
         cdef unordered_map[long long, int].iterator found
-        cdef unordered_map[long long, double].iterator oov_at
         if (self.child_bits[node] >> (c & 63)) & 1:
             found = self.children.find(key0 + c)
         else:
@@ -1234,17 +1316,8 @@ cdef class Search:
             gain = inf.word_gain + self.start_oov[c]
         else:
             gain = 0.0
-            if inf.open_word:
-                # (the same parent meets the same token frame after frame: the string test
-                # is made once per pair)
-                oov_at = self.oov_grown.find(key0 + c)
-                if oov_at != self.oov_grown.end():
-                    gain = deref(oov_at).second
-                else:
-                    grown = self.lmi[node][0] + self.piece_py[c]
-                    if grown not in self.prefixes:
-                        gain = self.oov_word + self.oov_char * len(grown)
-                    self.oov_grown[key0 + c] = gain
+            if inf.open_word and self.ptab.grow(self.pid[node], c) < 0:
+                gain = self.oov_word + self.oov_char * (self.wlen[node] + self.plen[c])
         gain_u = gain - inf.pending
         if inf.state:
             if in_conts:

@@ -19,6 +19,8 @@ import heapq
 import logging
 import math
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
@@ -129,6 +131,29 @@ def _trie_table(compiled: CompiledCatalog) -> object:
         trie = compiled.trie
         table = _search.TrieTable(trie.goto, trie.match, compiled.weights, len(compiled.vocab))
         table = compiled.__dict__.setdefault("_search_table", table)
+    return table
+
+
+_PREFIX_TABLES: OrderedDict[tuple, object] = OrderedDict()
+_PREFIX_TABLES_KEPT = 8
+_PREFIX_LOCK = threading.Lock()
+
+
+def _prefix_table(prefixes: frozenset[str], known: frozenset[str] | None,
+                  vocab: CtcVocab) -> object:
+    """The compiled search's ids of an LM's word prefixes (see ``_search.PrefixTable``),
+    kept for the last few (prefix set, words, vocabulary) triples: each word grown by a
+    token is tested against the sets once for all the decodes that share them. (A table
+    holds its sets, so their ids in the key stay theirs while it is kept.)"""
+    key = (id(prefixes), id(known), tuple(vocab.text))
+    with _PREFIX_LOCK:
+        table = _PREFIX_TABLES.get(key)
+        if table is not None:
+            _PREFIX_TABLES.move_to_end(key)
+            return table
+        table = _PREFIX_TABLES[key] = _search.PrefixTable(prefixes, known, vocab.text)
+        while len(_PREFIX_TABLES) > _PREFIX_TABLES_KEPT:
+            _PREFIX_TABLES.popitem(last=False)
     return table
 
 
@@ -524,6 +549,8 @@ class _Decoder:
                 self.lp, self.vocab, self.options, self.lm, self.known, self.prefixes,
                 self.booster, self.early_pruning,
                 _trie_table(self.compiled) if self.booster is not None else None,
+                _prefix_table(self.prefixes, self.known, self.vocab)
+                if self.prefixes is not None and self.lm is not None else None,
             )
             return self._results(search.run(), search.finish, search.view)
         beams = self._python_search()
