@@ -33,6 +33,7 @@ GRID = [
     ("narrow", {"beam_size": 4, "nbest": 4, "token_prune_topk": 4}),
     ("wide", {"beam_size": 32, "nbest": 8, "token_prune_topk": 80, "prune_threshold": -20.0}),
     ("no blank skip", {"blank_skip_threshold": 1.0}),
+    ("no oov penalties", {"oov_penalty": 0.0, "oov_char_penalty": 0.0}),
     ("strong boost", {"adaptive_boost_base": 2.0, "adaptive_boost_max": 8.0,
                       "completion_bonus": 6.0, "rescue_max_fanout": 200}),
 ]

@@ -416,7 +416,17 @@ cdef class Search:
     # prefix tree
     cdef vector[int] parent, token, frame, trie, mfirst, mlen
     cdef vector[double] before, settled, text, bonus, pend
-    cdef list lmi
+    # per node with an LM: its unfinished word, the LM state before that word, the LM
+    # score, count and out-of-vocabulary penalties of the words before it; the LM
+    # log-prob of the unfinished word ended there (NaN: not asked yet) and the state
+    # after it; log P(<unk>) in the state before the word (NaN: not asked yet)
+    cdef list words, states, ws_state
+    cdef vector[double] lm_acc, oov_acc, ws_logp, unk_of
+    cdef vector[int] nw_acc
+    # per prefix id (see PrefixTable): the word's BOOST class weight, looked up once
+    # (boost_at: 0 not yet, 1 no member, 2 a member)
+    cdef vector[char] boost_at
+    cdef vector[double] boost_w
     # per node, the index in ``events`` of the match confirmed there (-1: none)
     cdef vector[int] ev_of
     cdef vector[Event] events
@@ -430,7 +440,7 @@ cdef class Search:
     # per trie row, this frame's rescued tokens (built at frame resc_at[row])
     cdef vector[vector[Cand]] resc
     cdef vector[int] resc_at
-    cdef dict word_lm, word_check
+    cdef dict word_check
     # per node: UNVERIFIED (its confirmed match awaits verification), IN_MATCH (in a match
     # of two tokens or more: the partial-match check looks at it), REJECTED (by the last
     # _check_survivors); and how many nodes have the first two
@@ -530,14 +540,20 @@ cdef class Search:
         self.trie.push_back(0)
         self.mfirst.push_back(0)
         self.mlen.push_back(0)
-        self.lmi = [("", 0.0, 0, 0.0, lm.start() if lm is not None else None)]
+        self.words = [""]
+        self.states = [lm.start() if lm is not None else None]
+        self.ws_state = [None]
+        self.lm_acc.push_back(0.0)
+        self.oov_acc.push_back(0.0)
+        self.nw_acc.push_back(0)
+        self.ws_logp.push_back(NAN)
+        self.unk_of.push_back(NAN)
         self.pid.push_back(0)
         self.wlen.push_back(0)
         self.ev_of.push_back(-1)
         self.comp_ent.push_back(-1)
         self.comp_first.push_back(0)
         self.comp_last.push_back(0)
-        self.word_lm = {}
         self.word_check = {}
         self._grow()
         if self.has_booster:
@@ -640,10 +656,16 @@ cdef class Search:
         oov = 0.0
         lm_score = 0.0
         n_words = 0
+        cdef double unk = NAN
         if self.has_lm:
-            prev_word, lm_score, n_words, oov, lm_state = self.lmi[node]
+            lm_state = self.states[node]
+            lm_score = self.lm_acc[node]
+            n_words = self.nw_acc[node]
+            oov = self.oov_acc[node]
+            unk = self.unk_of[node]
             if self.breaks[token]:
-                if prev_word:
+                if self.wlen[node]:
+                    unk = NAN
                     lm_state = self._end_word(node, &logp, &penalty, &gain)
                     lm_score += logp
                     n_words += 1
@@ -654,16 +676,23 @@ cdef class Search:
                 if self.sp:
                     word = self.piece_py[token]
                     self.wlen.push_back(self.plen[token])
-                    self.pid.push_back(self.ptab.start[token] if self.has_ptab else -1)
+                    self.pid.push_back(self._start_id(token))
                 else:
                     word = ""
                     self.wlen.push_back(0)
                     self.pid.push_back(0)
             else:
-                word = prev_word + self.piece_py[token]
+                word = self.words[node] + self.piece_py[token]
                 self.wlen.push_back(self.wlen[node] + self.plen[token])
                 self.pid.push_back(self.ptab.grow(self.pid[node], token) if self.has_ptab else -1)
-            self.lmi.append((word, lm_score, n_words, oov, lm_state))
+            self.words.append(word)
+            self.states.append(lm_state)
+            self.ws_state.append(None)
+            self.lm_acc.push_back(lm_score)
+            self.nw_acc.push_back(n_words)
+            self.oov_acc.push_back(oov)
+            self.ws_logp.push_back(NAN)
+            self.unk_of.push_back(unk)
         settled = self.settled[node]
         event = -1
         if self.has_booster:
@@ -675,30 +704,76 @@ cdef class Search:
                                              new if self.has_lm else -1, oov))
         return new
 
-    cdef tuple word_score(self, int node):
-        found = self.word_lm.get(node)
-        if found is None:
-            word, _, _, _, state = self.lmi[node]
-            found = self.word_lm[node] = self._lm_score(state, word)
-        return found
+    cdef inline int _start_id(self, int token) noexcept:
+        """The prefix id of a word started by ``token`` (-1: none, or no prefix set)."""
+        # (not a conditional expression: Cython makes its value a reference to the
+        # vector element, and the other branch then writes through a null one)
+        if self.has_ptab:
+            return self.ptab.start[token]
+        return -1
 
-    cdef tuple _lm_score(self, state, word):
-        """``self.lm.score(state, word)``, with the BOOST class of a ``BoostedLM`` and the
-        query of a ``KenLM`` made here (the same calls and arithmetic, a Python frame or
-        two fewer per query)."""
-        cdef double logp, boosted
+    cdef double word_score(self, int node) except? -1e300:
+        """The LM log-prob of the unfinished word of ``node`` (asked once per node; the
+        state after it goes to ``ws_state``)."""
+        cdef double logp = self.ws_logp[node]
+        if logp == logp:  # (not NaN: asked before)
+            return logp
+        self.ws_state[node] = self._lm_score(node, &logp)
+        self.ws_logp[node] = logp
+        return logp
+
+    cdef object _lm_score(self, int node, double* logp_out):
+        """``self.lm.score(state, word)`` of node's state and unfinished word, with the
+        BOOST class of a ``BoostedLM`` and the query of a ``KenLM`` made here (the same
+        calls and arithmetic, a Python frame or two fewer per query): sets the log-prob,
+        returns the state after the word."""
+        cdef double logp, boosted, weight
+        word = self.words[node]
+        state = self.states[node]
         if self.kenlm_model is not None:
             out = self.kenlm_state()
             logp = self.kenlm_model.BaseScore(state, word, out) * LN10
         else:
             logp, out = self.lm_base.score(state, word)
-        if self.boost_words is not None:
-            weight = self.boost_words.get(word)
-            if weight is not None:
-                boosted = self._unk_score(state) + self.class_boost + weight
-                if boosted > logp:
-                    logp = boosted
-        return logp, out
+        if self.boost_words is not None and self._boost_weight(node, word, &weight):
+            boosted = self._unk(node) + self.class_boost + weight
+            if boosted > logp:
+                logp = boosted
+        logp_out[0] = logp
+        return out
+
+    cdef bint _boost_weight(self, int node, word, double* weight) except -1:
+        """Whether node's unfinished word is in the BOOST class (its weight to
+        ``weight``), looked up once per prefix id."""
+        cdef int i = self.pid[node] if self.has_ptab else -1
+        if i < 0:
+            found = self.boost_words.get(word)
+            if found is None:
+                return False
+            weight[0] = found
+            return True
+        if i >= <int>self.boost_at.size():
+            self.boost_at.resize(i + 1, 0)
+            self.boost_w.resize(i + 1, 0.0)
+        if self.boost_at[i] == 0:
+            found = self.boost_words.get(word)
+            # (two statements: Cython types a conditional expression assigned to a
+            # vector element as a reference to a temporary, and stores nothing)
+            if found is None:
+                self.boost_at[i] = 1
+            else:
+                self.boost_at[i] = 2
+                self.boost_w[i] = found
+        weight[0] = self.boost_w[i]
+        return self.boost_at[i] == 2
+
+    cdef double _unk(self, int node) except? -1e300:
+        """``_unk_score`` of the state before node's unfinished word, asked once per word
+        start (the nodes that grow the word inherit it)."""
+        cdef double u = self.unk_of[node]
+        if u != u:
+            u = self.unk_of[node] = self._unk_score(self.states[node])
+        return u
 
     cdef double _unk_score(self, state) except? -1e300:
         if self.kenlm_model is not None:
@@ -709,8 +784,9 @@ cdef class Search:
         """As ``_Decoder._end_word``: sets the LM log-prob of the unfinished word of
         ``node``, its out-of-vocabulary penalty and the BOOST class's gain (checked class
         words only, else 0); returns the LM state after it."""
-        word = self.lmi[node][0]
-        lp, state = self.word_score(node)
+        word = self.words[node]
+        cdef double lp = self.word_score(node)
+        state = self.ws_state[node]
         logp[0] = lp
         cdef int w = self.pid[node] if self.has_ptab else -1
         cdef bint unknown = self.known is not None and (
@@ -723,7 +799,7 @@ cdef class Search:
         lm = self.boosted_lm
         if word not in lm.boost_words:
             return 0.0
-        cdef double base = lm.base.score(self.lmi[node][4], word)[0]
+        cdef double base = lm.base.score(self.states[node], word)[0]
         cdef double gain = self.lm_weight * (logp - base)
         if self.known is not None and lm.base.words is not None and word not in lm.base.words:
             gain -= self._oov(word)
@@ -870,7 +946,8 @@ cdef class Search:
         cdef int n_words = 0
         word, state = "", None
         if self.has_lm:
-            word, lm_score, n_words, oov, state = self.lmi[node]
+            word, state = self.words[node], self.states[node]
+            lm_score, n_words, oov = self.lm_acc[node], self.nw_acc[node], self.oov_acc[node]
         cdef double revoked = 0.0
         cdef double delta = 0.0
         cdef int ce, cf, cl
@@ -923,7 +1000,7 @@ cdef class Search:
         cdef int w = self.pid[node] if self.has_ptab else -1
         open_word = w >= 0
         if self.has_lm and self.wlen[node]:
-            word_gain = self.lm_weight * self.word_score(node)[0] + self.word_bonus
+            word_gain = self.lm_weight * self.word_score(node) + self.word_bonus
             if open_word and self.known is not None and not self.ptab.known_of[w]:
                 word_gain += self.oov_word + self.oov_char * self.wlen[node]
         most = word_gain if word_gain > 0 else 0.0
