@@ -79,8 +79,28 @@ cdef extern from *:
     static inline void scored_sort_desc(std::vector<Scored>& v) {
         std::sort(v.begin(), v.end(), ScoredDesc());
     }
-    static inline void double_sort_desc(std::vector<double>& v) {
-        std::sort(v.begin(), v.end(), std::greater<double>());
+    // the k-th largest of v (k >= 1, k <= size; v reordered): what v[k - 1] is once v
+    // is sorted descending, without sorting it
+    static inline double kth_largest(std::vector<double>& v, size_t k) {
+        size_t i = v.size() - k;
+        std::nth_element(v.begin(), v.begin() + i, v.end());
+        return v[i];
+    }
+    // the heap of _heap_add made of the `size` largest of v (v reordered), as pushing them
+    // one by one makes it (the same values: only its top is ever read); returns v's largest
+    static inline double heap_of_largest(std::vector<double>& heap, std::vector<double>& v,
+                                         size_t size) {
+        size_t n = v.size(), start = n > size ? n - size : 0;
+        if (start)
+            std::nth_element(v.begin(), v.begin() + start, v.end());
+        heap.clear();
+        double best = v[start];
+        for (size_t i = start; i < n; ++i) {
+            heap.push_back(-v[i]);
+            if (v[i] > best) best = v[i];
+        }
+        std::make_heap(heap.begin(), heap.end());
+        return best;
     }
     // a stable sort by descending log-prob (Python's sorted(key, reverse=True)), by
     // insertion: the lists are short, and it allocates nothing
@@ -110,7 +130,8 @@ cdef extern from *:
     void todo_make_heap(vector[Todo]& v) noexcept nogil
     void todo_pop_heap(vector[Todo]& v, size_t n) noexcept nogil
     void scored_sort_desc(vector[Scored]& v) noexcept nogil
-    void double_sort_desc(vector[double]& v) noexcept nogil
+    double kth_largest(vector[double]& v, size_t k) noexcept nogil
+    double heap_of_largest(vector[double]& heap, vector[double]& v, size_t size) noexcept nogil
     void cand_sort_desc(vector[Cand]& v) noexcept nogil
 
 
@@ -155,17 +176,6 @@ cdef inline double _heap_floor(vector[double]& heap, int size, double best, doub
     cdef double b = best + thr
     return low if low > b else b
 
-
-cdef inline void _heap_from_sorted(vector[double]& heap, vector[double]& values, int size) noexcept nogil:
-    """``sorted(values)[-size:]`` as the heap; ``values`` is sorted in place."""
-    heap.clear()
-    sort(values.begin(), values.end())
-    cdef Py_ssize_t n = values.size()
-    cdef Py_ssize_t start = n - size if n > size else 0
-    cdef Py_ssize_t i
-    for i in range(start, n):
-        heap.push_back(-values[i])
-        push_heap(heap.begin(), heap.end())
 
 cdef class TrieTable:
     """The catalog trie as C arrays, for every decode with one compiled catalog: per
@@ -1178,13 +1188,11 @@ cdef class Search:
             low = NEG_INF
             low_u = NEG_INF
             if early:
-                # (stay, stay_u, reach and reach_u are sorted in place: not needed after)
-                _heap_from_sorted(heap_s, stay, beam_size)
-                best_s = stay[stay.size() - 1]
+                # (stay, stay_u, reach and reach_u are reordered: not needed after)
+                best_s = heap_of_largest(heap_s, stay, beam_size)
                 low = _heap_floor(heap_s, beam_size, best_s, thr)
                 if slots_on:
-                    _heap_from_sorted(heap_u, stay_u, u_rank)
-                    best_u = stay_u[stay_u.size() - 1]
+                    best_u = heap_of_largest(heap_u, stay_u, u_rank)
                     low_u = _heap_floor(heap_u, u_rank, best_u, thr)
             # Pass 2: paths between hypotheses of the beam
             for i in range(n_t):
@@ -1209,13 +1217,11 @@ cdef class Search:
             lo = low
             lo_u = low_u
             if early and n_t >= beam_size:
-                sort(reach.begin(), reach.end())
-                guess = reach[reach.size() - beam_size] + top_lp
+                guess = kth_largest(reach, beam_size) + top_lp
                 if guess > lo:
                     lo = guess
                 if slots_on:
-                    sort(reach_u.begin(), reach_u.end())
-                    guess = reach_u[reach_u.size() - min(u_rank, <int>reach_u.size())] + top_lp
+                    guess = kth_largest(reach_u, min(u_rank, <int>reach_u.size())) + top_lp
                     if guess > lo_u:
                         lo_u = guess
             while True:
@@ -1542,8 +1548,9 @@ cdef class Search:
         cdef Scored sc
         for i in range(<int>scored.size()):
             unbiased.push_back(scored[i].score - self.pend[scored[i].node])
-        double_sort_desc(unbiased[0])
-        low = unbiased[0][rank - 1] if <int>unbiased.size() >= rank else NEG_INF
+        low = NEG_INF
+        if <int>unbiased.size() >= rank:
+            low = kth_largest(unbiased[0], rank)
         found.clear()
         for i in range(start, <int>everyone.size()):
             s = everyone[i].score
@@ -1562,8 +1569,7 @@ cdef class Search:
             allu[0] = unbiased[0]
             for i in range(<int>found.size()):
                 allu.push_back(found[i].score)
-            double_sort_desc(allu[0])
-            cut = allu[0][rank - 1]
+            cut = kth_largest(allu[0], rank)
             i = 0
             while i < <int>found.size() and found[i].score >= cut:
                 i += 1
