@@ -2,8 +2,10 @@
 # distutils: language = c++
 """Compiled twin of ``ctcbias.decode.beam._Decoder``: the same search, step for step.
 
-The prefix tree, the per-frame beam, the candidate lists, the bounds and the catalog trie
-rows live in C++ vectors and hash maps; the LM, the false-accept scorer and the result
+The prefix tree, the per-frame beam, the candidate lists, the bounds, the catalog trie
+rows and each node's LM scores live in C++ vectors and hash maps; the LM's word-prefix
+set is read through ids kept between decodes (``PrefixTable``: the same answers as the
+reference's string tests); the LM queries, the false-accept scorer and the result
 objects stay in Python and are called as the reference calls them. Every float is
 computed with the same operations in the same order as in ``beam.py`` (Python floats are
 C doubles), every sort breaks ties the same way, so both give the same hypotheses and
