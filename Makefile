@@ -15,7 +15,7 @@ $(BIN)/python:
 # (setup.py builds the compiled beam search from its .pyx: a change to it reinstalls)
 $(VENV)/.installed: pyproject.toml setup.py src/ctcbias/decode/_search.pyx | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,serve,onnx,tts]'
+	$(BIN)/pip install -q -e '.[dev,serve,onnx,tts,hf]'
 	# peers and fast LM queries: kenlm compiles in ~2.5 min; pyctcdecode 0.5.0 pins numpy<2
 	# but works with numpy 2, so it goes in without its pins
 	$(BIN)/pip install -q kenlm

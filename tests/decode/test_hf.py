@@ -22,9 +22,31 @@ def test_wav2vec2_adapter_with_random_tiny_model(tmp_path):
         intermediate_size=32, conv_dim=(16, 16), conv_stride=(5, 4), conv_kernel=(10, 8),
         num_conv_pos_embeddings=8, num_conv_pos_embedding_groups=2, pad_token_id=0,
     )
+    import torch
+
+    from ctcbias.decode.greedy import greedy_ids
+
+    torch.manual_seed(0)
     model = transformers.Wav2Vec2ForCTC(config)
     adapter = HFCTCAdapter(model, processor)
-    audio = np.random.default_rng(0).normal(size=16000).astype(np.float32) * 0.1
-    out = adapter.transcribe(audio, catalog=["Pertzye"])
-    assert isinstance(out.text, str)
     assert adapter.vocab.kind == "char" and adapter.vocab.upper
+    assert adapter.vocab.blank == 0
+    audio = np.random.default_rng(0).normal(size=16000).astype(np.float32) * 0.1
+    # the adapter's log-probs are the model's own, normalized
+    lp = adapter.log_probs(audio)
+    inputs = extractor(audio, sampling_rate=16000, return_tensors="pt").input_values
+    with torch.inference_mode():
+        logits = model(inputs).logits[0]
+    expected = torch.log_softmax(logits, dim=-1).numpy()
+    assert lp.shape == expected.shape == (logits.shape[0], len(vocab))
+    np.testing.assert_allclose(lp, expected, atol=1e-5)
+    np.testing.assert_allclose(np.exp(lp).sum(axis=1), 1.0, atol=1e-4)
+    # our greedy path over the adapter's vocabulary is Hugging Face's own argmax decode
+    ids = greedy_ids(lp, blank=adapter.vocab.blank)
+    ours = "".join(adapter.tokens[i] for i in ids).replace("|", " ")
+    theirs = processor.batch_decode(logits.argmax(-1)[None])[0]
+    assert len(ids) > 5 and " ".join(ours.split()) == " ".join(theirs.split()), (ours, theirs)
+    # and the biased beam search runs on them end to end, catalog and all
+    out = adapter.transcribe(audio, catalog=["Pertzye"])
+    assert out.duration == pytest.approx(lp.shape[0] * 0.02)
+    assert all(w.start <= w.end for w in out.words)
