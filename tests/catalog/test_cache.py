@@ -64,3 +64,11 @@ def test_threads_share_one_copy_of_a_list():
     assert len(got) == 8 and len(cache) == 1 and cache.entities == 2
     kept = cache.get("contacts", lambda: ["other"])
     assert all(g is kept or g == kept for g in got)
+
+
+def test_size_sets_what_an_item_counts_for():
+    # (the compiled search's prefix tables are kept by number: each counts for 1)
+    kept = CompiledLists(2, size=lambda _: 1)
+    for key in "abc":
+        kept.get(key, lambda k=key: object())
+    assert list(kept) == ["b", "c"] and kept.entities == 2

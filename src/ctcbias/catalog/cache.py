@@ -23,18 +23,21 @@ T = TypeVar("T")
 
 
 class CompiledLists(Generic[T]):
-    """A least-recently-used map from a key to a compiled list, bounded by entity count."""
+    """A least-recently-used map from a key to a compiled list, bounded by entity count
+    (``size``: what an item counts for, its ``len()`` unless given; ``lambda _: 1`` bounds
+    the number of items instead)."""
 
-    def __init__(self, max_entities: int) -> None:
+    def __init__(self, max_entities: int, size: Callable[[T], int] = len) -> None:  # type: ignore[assignment]
         if max_entities < 1:
             raise ValueError(f"CompiledLists: max_entities must be >= 1, got {max_entities}")
         self.max_entities = max_entities
+        self._size = size
         self._items: OrderedDict[Hashable, tuple[T, int]] = OrderedDict()
         self._held = 0
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        """The list stored under ``key``, or ``build()``'s result, stored (its ``len()`` is
+        """The list stored under ``key``, or ``build()``'s result, stored (``size`` of it is
         the entities it counts for)."""
         with self._lock:
             found = self._items.get(key)
@@ -42,7 +45,7 @@ class CompiledLists(Generic[T]):
                 self._items.move_to_end(key)
                 return found[0]
         item = build()
-        entities = len(item)  # type: ignore[arg-type]
+        entities = self._size(item)
         with self._lock:
             found = self._items.get(key)
             if found is not None:  # another thread built it meanwhile: keep one copy

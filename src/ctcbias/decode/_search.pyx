@@ -15,7 +15,7 @@ stays the reference; a change to the search is made in both.
 
 from cython.operator cimport dereference as deref
 from libc.math cimport INFINITY, NAN, exp, log, log1p
-from libcpp.algorithm cimport pop_heap, push_heap, sort
+from libcpp.algorithm cimport pop_heap, push_heap
 from libcpp.unordered_map cimport unordered_map
 from libcpp.vector cimport vector
 
@@ -519,7 +519,8 @@ cdef class Search:
         self.has_ptab = prefixes is not None and self.has_lm
         if self.has_ptab:
             if prefix_table is None or prefix_table.prefixes is not prefixes \
-                    or prefix_table.known is not known:
+                    or prefix_table.known is not known \
+                    or prefix_table.pieces != tuple(self.piece_py):
                 prefix_table = PrefixTable(prefixes, known, self.piece_py)
             self.ptab = prefix_table
         cdef bint flag
@@ -638,7 +639,11 @@ cdef class Search:
 
     # ------------------------------------------------------------------ prefix nodes
     cdef double _oov(self, word):
-        return self.oov_word + self.oov_char * len(word)
+        return self._oov_len(len(word))
+
+    cdef inline double _oov_len(self, Py_ssize_t n) noexcept:
+        """The out-of-vocabulary penalty of a word of ``n`` characters."""
+        return self.oov_word + self.oov_char * n
 
     cdef double _text_score(self, double lm, int words, double settled, double pending,
                             int node, double oov):
@@ -648,7 +653,7 @@ cdef class Search:
         cdef double score = self.lm_weight * lm + self.word_bonus * words + settled + pending
         if self.has_ptab:
             if node >= 0 and self.wlen[node] and self.pid[node] < 0:
-                oov += self.oov_word + self.oov_char * self.wlen[node]
+                oov += self._oov_len(self.wlen[node])
             score += oov
         return score
 
@@ -1014,7 +1019,7 @@ cdef class Search:
         if self.has_lm and self.wlen[node]:
             word_gain = self.lm_weight * self.word_score(node) + self.word_bonus
             if open_word and self.known is not None and not self.ptab.known_of[w]:
-                word_gain += self.oov_word + self.oov_char * self.wlen[node]
+                word_gain += self._oov_len(self.wlen[node])
         most = word_gain if word_gain > 0 else 0.0
         most_u = most
         cdef int state = 0, row = -1, nconts = 0
@@ -1087,7 +1092,7 @@ cdef class Search:
         for tok in range(size):
             oov_cost = 0.0
             if self.has_ptab and self.sp and self.plen[tok] and self.ptab.start[tok] < 0:
-                oov_cost = self.oov_word + self.oov_char * self.plen[tok]
+                oov_cost = self._oov_len(self.plen[tok])
             self.start_oov.push_back(oov_cost)
         cdef double thr = opts.beam_threshold
         cdef double prune_threshold = opts.prune_threshold
@@ -1402,7 +1407,7 @@ cdef class Search:
         else:
             gain = 0.0
             if inf.open_word and self.ptab.grow(self.pid[node], c) < 0:
-                gain = self.oov_word + self.oov_char * (self.wlen[node] + self.plen[c])
+                gain = self._oov_len(self.wlen[node] + self.plen[c])
         gain_u = gain - inf.pending
         if inf.state:
             if in_conts:

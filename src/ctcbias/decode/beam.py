@@ -19,13 +19,12 @@ import heapq
 import logging
 import math
 import os
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
 import numpy as np
 
+from ctcbias.catalog.cache import CompiledLists
 from ctcbias.catalog.catalog import EntityCatalog
 from ctcbias.catalog.compile import CompiledCatalog
 from ctcbias.catalog.entity import Entity
@@ -134,9 +133,8 @@ def _trie_table(compiled: CompiledCatalog) -> object:
     return table
 
 
-_PREFIX_TABLES: OrderedDict[tuple, object] = OrderedDict()
 _PREFIX_TABLES_KEPT = 8
-_PREFIX_LOCK = threading.Lock()
+_PREFIX_TABLES: CompiledLists[object] = CompiledLists(_PREFIX_TABLES_KEPT, size=lambda _: 1)
 
 
 def _prefix_table(prefixes: frozenset[str], known: frozenset[str] | None,
@@ -145,16 +143,8 @@ def _prefix_table(prefixes: frozenset[str], known: frozenset[str] | None,
     kept for the last few (prefix set, words, vocabulary) triples: each word grown by a
     token is tested against the sets once for all the decodes that share them. (A table
     holds its sets, so their ids in the key stay theirs while it is kept.)"""
-    key = (id(prefixes), id(known), tuple(vocab.text))
-    with _PREFIX_LOCK:
-        table = _PREFIX_TABLES.get(key)
-        if table is not None:
-            _PREFIX_TABLES.move_to_end(key)
-            return table
-        table = _PREFIX_TABLES[key] = _search.PrefixTable(prefixes, known, vocab.text)
-        while len(_PREFIX_TABLES) > _PREFIX_TABLES_KEPT:
-            _PREFIX_TABLES.popitem(last=False)
-    return table
+    return _PREFIX_TABLES.get((id(prefixes), id(known), tuple(vocab.text)),
+                              lambda: _search.PrefixTable(prefixes, known, vocab.text))
 
 
 class _Decoder:
