@@ -193,3 +193,18 @@ def test_prefix_ids_kept_between_decodes(real, monkeypatch):
         other = EntityCatalog.from_entities([f"Zorblatt{k}"]).compiled_for(vocab)
         beam_search(log_probs[0], vocab, catalog=other, options=options, lm=lm)
     assert len(beam_module._PREFIX_TABLES) == beam_module._PREFIX_TABLES_KEPT
+
+
+def test_no_vector_element_conditional_temporaries():
+    # Cython compiles a conditional expression whose value is a C++ vector element into a
+    # __Pyx_FakeReference temporary; the other branch's value then lives in a dead
+    # temporary (a node's prefix id read one, a BOOST-weight cache stored nothing). The
+    # search writes such choices as plain branches: none may appear in the generated code.
+    import re
+
+    generated = Path(beam_module.__file__).with_name("_search.cpp")
+    if not generated.exists():
+        pytest.skip("the compiled search's generated C++ is not here (not built in place)")
+    temporaries = re.findall(r"__Pyx_FakeReference<[^>]*>\s+__pyx_t_\d+;",
+                             generated.read_text(encoding="utf-8"))
+    assert not temporaries, temporaries
