@@ -81,25 +81,61 @@ cdef extern from *:
     static inline void scored_sort_desc(std::vector<Scored>& v) {
         std::sort(v.begin(), v.end(), ScoredDesc());
     }
-    // the k-th largest of v (k >= 1, k <= size; v reordered): what v[k - 1] is once v
-    // is sorted descending, without sorting it
+    // the k-th largest of v (1 <= k <= v.size()): what v[k - 1] is once v is sorted
+    // descending. The lists are a beam's worth, so the smaller side of it (the k largest,
+    // or the n - k + 1 smallest) is kept sorted in a small buffer, by insertion: fewer
+    // steps than nth_element's partitions, and v is left as it is. Longer sides go to
+    // nth_element (v reordered).
     static inline double kth_largest(std::vector<double>& v, size_t k) {
-        size_t i = v.size() - k;
+        const size_t n = v.size(), low_side = n - k + 1;
+        double buf[16];
+        size_t c = 0;
+        if (k <= low_side && k <= 16) {  // the k largest, descending
+            for (size_t i = 0; i < n; ++i) {
+                const double x = v[i];
+                size_t j;
+                if (c < k) j = c++;
+                else if (x > buf[k - 1]) j = k - 1;
+                else continue;
+                while (j > 0 && buf[j - 1] < x) { buf[j] = buf[j - 1]; --j; }
+                buf[j] = x;
+            }
+            return buf[k - 1];
+        }
+        if (low_side <= 16) {  // the n - k + 1 smallest, ascending: the last is the k-th largest
+            for (size_t i = 0; i < n; ++i) {
+                const double x = v[i];
+                size_t j;
+                if (c < low_side) j = c++;
+                else if (x < buf[low_side - 1]) j = low_side - 1;
+                else continue;
+                while (j > 0 && buf[j - 1] > x) { buf[j] = buf[j - 1]; --j; }
+                buf[j] = x;
+            }
+            return buf[low_side - 1];
+        }
+        const size_t i = n - k;
         std::nth_element(v.begin(), v.begin() + i, v.end());
         return v[i];
     }
-    // the heap of _heap_add made of the `size` largest of v (v reordered), as pushing them
-    // one by one makes it (the same values: only its top is ever read); returns v's largest
+    // the heap of _heap_add made of the `size` largest of v (the same values as pushing
+    // them one by one gives: only its top is ever read); returns v's largest (v not empty)
     static inline double heap_of_largest(std::vector<double>& heap, std::vector<double>& v,
                                          size_t size) {
-        size_t n = v.size(), start = n > size ? n - size : 0;
-        if (start)
-            std::nth_element(v.begin(), v.begin() + start, v.end());
+        const size_t n = v.size();
         heap.clear();
-        double best = v[start];
-        for (size_t i = start; i < n; ++i) {
-            heap.push_back(-v[i]);
+        double best = v[0];
+        for (size_t i = 1; i < n; ++i)
             if (v[i] > best) best = v[i];
+        if (n <= size) {
+            for (size_t i = 0; i < n; ++i) heap.push_back(-v[i]);
+        } else {
+            // the values above the size-th largest, then as many copies of it as fill
+            // the heap: the multiset of the size largest, ties included
+            const double t = kth_largest(v, size);
+            for (size_t i = 0; i < n; ++i)
+                if (v[i] > t) heap.push_back(-v[i]);
+            while (heap.size() < size) heap.push_back(-t);
         }
         std::make_heap(heap.begin(), heap.end());
         return best;
@@ -410,6 +446,11 @@ cdef class Search:
     # inputs
     cdef object lp_arr, options, lm, known, prefixes, booster
     cdef object lm_base, boost_words, kenlm_model, kenlm_state
+    # KenLM scores a word outside its vocabulary as <unk>: the same query whatever the
+    # word, so one per LM state and decode (state -> (log-prob, state after));
+    # per prefix id, whether KenLM knows the word (0: not asked yet, 1: yes, 2: no)
+    cdef dict unk_queries
+    cdef vector[char] kenlm_knows
     cdef double class_boost
     cdef Gaps gaps
     cdef object boosted_lm, piece_py
@@ -503,6 +544,7 @@ cdef class Search:
         if type(self.lm_base) is KenLM and KenLM.unk_score is LanguageModel.unk_score:
             self.kenlm_model = self.lm_base.model
             self.kenlm_state = self.lm_base._kenlm.State
+            self.unk_queries = {}
         self.known = known
         self.prefixes = prefixes
         self.booster = booster
@@ -748,8 +790,11 @@ cdef class Search:
         word = self.words[node]
         state = self.states[node]
         if self.kenlm_model is not None:
-            out = self.kenlm_state()
-            logp = self.kenlm_model.BaseScore(state, word, out) * LN10
+            if self.has_ptab and self._kenlm_unknown(node, word):
+                logp, out = self._unk_query(state)
+            else:
+                out = self.kenlm_state()
+                logp = self.kenlm_model.BaseScore(state, word, out) * LN10
         else:
             logp, out = self.lm_base.score(state, word)
         if self.boost_words is not None and self._boost_weight(node, word, &weight):
@@ -794,8 +839,36 @@ cdef class Search:
 
     cdef double _unk_score(self, state) except? -1e300:
         if self.kenlm_model is not None:
-            return self.kenlm_model.BaseScore(state, "<unk>", self.kenlm_state()) * LN10
+            return self._unk_query(state)[0]
         return self.lm_base.unk_score(state)
+
+    cdef tuple _unk_query(self, state):
+        """KenLM's query of <unk> after ``state``: (log-prob, state after), made once per
+        state and decode."""
+        found = self.unk_queries.get(state)
+        if found is None:
+            out = self.kenlm_state()
+            found = self.unk_queries[state] = (
+                self.kenlm_model.BaseScore(state, "<unk>", out) * LN10, out)
+        return found
+
+    cdef bint _kenlm_unknown(self, int node, word) except -1:
+        """Whether node's unfinished word is outside KenLM's vocabulary, so that its query
+        is the query of <unk> (KenLM maps every such word to <unk>: the same score, the same
+        state after). A word that is no prefix of the known words is no LM word (the known
+        words hold the LM's, less <s> and </s>); the others are asked once per prefix id."""
+        cdef int i = self.pid[node]
+        if i < 0:
+            return word != "<s>" and word != "</s>"
+        if i >= <int>self.kenlm_knows.size():
+            self.kenlm_knows.resize(i + 1, 0)
+        if self.kenlm_knows[i] == 0:
+            # (two statements, as in _boost_weight)
+            if word in self.kenlm_model:
+                self.kenlm_knows[i] = 1
+            else:
+                self.kenlm_knows[i] = 2
+        return self.kenlm_knows[i] == 2
 
     cdef object _end_word(self, int node, double* logp, double* penalty, double* gain):
         """As ``_Decoder._end_word``: sets the LM log-prob of the unfinished word of
@@ -1195,7 +1268,7 @@ cdef class Search:
             low = NEG_INF
             low_u = NEG_INF
             if early:
-                # (stay, stay_u, reach and reach_u are reordered: not needed after)
+                # (stay, stay_u, reach and reach_u may be reordered: not needed after)
                 best_s = heap_of_largest(heap_s, stay, beam_size)
                 low = _heap_floor(heap_s, beam_size, best_s, thr)
                 if slots_on:
