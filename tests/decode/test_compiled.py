@@ -103,6 +103,38 @@ def test_same_results_on_real_log_probs(real, monkeypatch, name, overrides):
                 assert fast == ref, (name, k, catalog is not None, model is not None)
 
 
+def _transcripts(hyps) -> list[tuple]:
+    return [(h.text, h.score, [(w.word, w.start, w.end, w.entity) for w in h.words],
+             [(m.entity, m.start, m.end) for m in h.entities]) for h in hyps]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,overrides", [GRID[0], GRID[3]], ids=[GRID[0][0], GRID[3][0]])
+def test_early_pruning_changes_nothing_with_a_catalog(real, monkeypatch, name, overrides):
+    # The compiled search (early pruning: extensions built only when a bound says they
+    # can survive) against the Python search with early pruning off (every extension
+    # built, then pruned): the same transcripts, word timings and entities, with the
+    # 2,020-entity catalog (whose size prior makes confirming a short entity cost more
+    # than abandoning its match) with and without the LM. Scores to 1e-6: the paths of a
+    # prefix are added up in another order.
+    vocab, log_probs, compiled, lm = real
+    options = _options(overrides)
+    for model in (None, lm):
+        for k, lp in enumerate(log_probs):
+            fast = _transcripts(beam_search(lp, vocab, catalog=compiled, options=options,
+                                            lm=model))
+            monkeypatch.setattr(beam_module._Decoder, "use_compiled", False)
+            monkeypatch.setattr(beam_module._Decoder, "early_pruning", False)
+            full = _transcripts(beam_search(lp, vocab, catalog=compiled, options=options,
+                                            lm=model))
+            monkeypatch.setattr(beam_module._Decoder, "use_compiled", True)
+            monkeypatch.setattr(beam_module._Decoder, "early_pruning", True)
+            where = (name, k, model is not None)
+            assert [f[0] for f in fast] == [f[0] for f in full], where
+            assert [f[1] for f in fast] == pytest.approx([f[1] for f in full], abs=1e-6), where
+            assert [f[2:] for f in fast] == [f[2:] for f in full], where
+
+
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("early", [True, False])
 def test_same_results_on_noisy_char_log_probs(monkeypatch, seed, early):

@@ -30,6 +30,7 @@ cdef enum:
     UNVERIFIED = 1
     IN_MATCH = 2
     REJECTED = 4
+    FORGOTTEN = 8  # (see _forget)
 
 
 cdef inline double _lse(double a, double b) noexcept nogil:
@@ -487,6 +488,11 @@ cdef class Search:
     # last node
     cdef vector[int] comp_ent, comp_first, comp_last
     cdef unordered_map[long long, int] children
+    # per node: its first child and each child's next sibling (-1: none; forgotten ones
+    # are skipped), the largest text score of its children with and without their
+    # pending bonus (see _Decoder.kid_max)
+    cdef vector[int] first_kid, next_kid
+    cdef vector[double] kid_max, kid_max_u
     # per node, bit (token % 64) set when it has a child by such a token: most candidates
     # are new tokens, told so without a hash lookup
     cdef vector[unsigned long long] child_bits
@@ -642,6 +648,13 @@ cdef class Search:
             elif bit == IN_MATCH:
                 self.n_in_match -= 1
 
+    cdef void _forget(self, int node) noexcept:
+        """As ``_Decoder._forget``: a node built at this frame that did not survive it."""
+        self.children.erase(<long long>self.parent[node] * self.size + self.token[node])
+        self.flags[node] |= FORGOTTEN  # (and out of its parent's children, see run)
+        self._unflag(node, UNVERIFIED)
+        self._unflag(node, IN_MATCH)
+
     cdef inline void _reject(self, int node) noexcept:
         if not self.flags[node] & REJECTED:
             self.flags[node] |= REJECTED
@@ -654,6 +667,10 @@ cdef class Search:
         self.checked_at.push_back(-1)
         self.flags.push_back(0)
         self.child_bits.push_back(0)
+        self.first_kid.push_back(-1)
+        self.next_kid.push_back(-1)
+        self.kid_max.push_back(NEG_INF)
+        self.kid_max_u.push_back(NEG_INF)
         cdef Info blank_info
         self.info.push_back(blank_info)
 
@@ -759,8 +776,15 @@ cdef class Search:
             settled += delta
         self.settled.push_back(settled)
         self.ev_of.push_back(event)
-        self.text.push_back(self._text_score(lm_score, n_words, settled, pending,
-                                             new if self.has_lm else -1, oov))
+        cdef double score = self._text_score(lm_score, n_words, settled, pending,
+                                             new if self.has_lm else -1, oov)
+        self.text.push_back(score)
+        self.next_kid[new] = self.first_kid[node]
+        self.first_kid[node] = new
+        if score > self.kid_max[node]:
+            self.kid_max[node] = score
+        if score - pending > self.kid_max_u[node]:
+            self.kid_max_u[node] = score - pending
         return new
 
     cdef inline int _start_id(self, int token) noexcept:
@@ -1085,7 +1109,7 @@ cdef class Search:
         if self.info_valid[node]:
             return inf
         self.info_valid[node] = 1
-        cdef double word_gain = 0.0, most, most_u
+        cdef double word_gain = 0.0, most, most_u, leave
         cdef bint open_word = False
         cdef int w = self.pid[node] if self.has_ptab else -1
         open_word = w >= 0
@@ -1105,9 +1129,10 @@ cdef class Search:
                 row = self._row(state)
                 nconts = self.tab.row_len[row]
                 settles = self.comp_ent[node] >= 0 or self._matches(state)
-                if settles:
-                    most += self.settle_gain
-                    most_u += self.settle_gain
+                if settles:  # leaving confirms an entity, or abandons the match
+                    leave = self.settle_gain if self.settle_gain > -pending else -pending
+                    most += leave
+                    most_u += leave
                 else:
                     most -= pending
                     most_u -= pending
@@ -1194,7 +1219,7 @@ cdef class Search:
         cdef double blank_lp, top_lp, floor, rescue_floor, pb, pnb, total, s, r, ext
         cdef double low, low_u, best_s = 0.0, best_u = 0.0, lo, lo_u, guess, base_s, cut, cut_c
         cdef double need, bound, cut_u, first_cut, lpc, score, score_u, head, word_gain, pending
-        cdef int n_todo
+        cdef int n_todo, first_new
         cdef bint rescuable
         self._beam_add(0, 0.0, NEG_INF)
         self._next_frame()
@@ -1210,6 +1235,7 @@ cdef class Search:
                                    pnb + <double>lp[t, last] if last >= 0 else NEG_INF)
                 self._next_frame()
                 continue
+            first_new = self.parent.size()  # the nodes built from here on are this frame's
             top_lp = NEG_INF
             for c in range(size):
                 rowl[c] = lp[t, c]
@@ -1258,10 +1284,18 @@ cdef class Search:
                 k = self.cur_node.size() - 1
                 s = _lse(self.cur_pb[k], self.cur_pnb[k]) + self.text[node]
                 r = total + self.text[node]
-                stay.push_back(s)
+                pending = 0.0
+                if has_booster:  # (no conditional expression of a vector element: see _start_id)
+                    pending = self.pend[node]
+                # (a stalled match's pending bonus may be taken back by this frame's
+                # partial-match check: the floor counts the score without it)
+                if pending > 0.0 and self.check_partial and self.flags[node] & IN_MATCH \
+                        and self.frame[node] < t - self.lag:
+                    stay.push_back(s - pending)
+                else:
+                    stay.push_back(s)
                 reach.push_back(r)
                 if slots_on:
-                    pending = self.pend[node]
                     stay_u.push_back(s - pending)
                     reach_u.push_back(r - pending)
             n_t = t_node.size()
@@ -1335,6 +1369,12 @@ cdef class Search:
                         if cut_u < cut_c:
                             cut_c = cut_u
                     first_cut = cut if cut < cut_c else cut_c
+                    # the built children, with their exact scores (see the reference)
+                    s = total + top_lp
+                    if s + self.kid_max[node] >= lo or (
+                            slots_on and s + self.kid_max_u[node] >= lo_u):
+                        self._built_kids(node, pb, total, last, state, row, nconts, lo, lo_u,
+                                         &rowl, &cand_set, rescue_floor, slots_on, todo)
                     # the frame's candidates, then the rescued continuations (if any)
                     rescued = NULL
                     if nconts:
@@ -1422,6 +1462,9 @@ cdef class Search:
             for j in range(<int>cands.size()):
                 cand_set[cands[j].c] = 0
             self._prune(t)
+            for node in range(first_new, <int>self.parent.size()):
+                if self.pos_prev[node] < 0:
+                    self._forget(node)
         return [(self.prev_node[i], self.prev_pb[i], self.prev_pnb[i])
                 for i in range(<int>self.prev_node.size())]
 
@@ -1457,23 +1500,15 @@ cdef class Search:
         score (built) or an upper bound of it (not yet) reaches the floors."""
         cdef int new
         cdef long long key0 = <long long>node * self.size
-        cdef double ext, score, score_u, gain, gain_u, gapv, extra_gain
+        cdef double ext, score, score_u, gain, gain_u, gapv, extra_gain, leave
         cdef unordered_map[long long, int].iterator found
         if (self.child_bits[node] >> (c & 63)) & 1:
             found = self.children.find(key0 + c)
         else:
             found = self.children.end()
-        ext = (pb if c == last else total) + lpc
         if found != self.children.end():
-            new = deref(found).second
-            if self.pos_cur[new] >= 0:
-                return 0  # a hypothesis of the beam: its path is added
-            # built: its exact score (unless a check rejects its match)
-            score = ext + self.text[new]
-            score_u = score - self.pend[new] if slots_on else score
-            if score >= lo or (slots_on and score_u >= lo_u):
-                self._todo_add(todo, score, score_u, node, c, lpc, ext, new)
-            return 0
+            return 0  # built: _built_kids took it
+        ext = (pb if c == last else total) + lpc
         # not built yet: an upper bound of its score
         if self.breaks[c]:
             gain = inf.word_gain + self.start_oov[c]
@@ -1489,9 +1524,10 @@ cdef class Search:
                 if gapv > 0:
                     extra_gain = self.scale * gapv
                     gain += extra_gain if extra_gain < self.cap else self.cap
-            elif inf.settles:
-                gain += self.settle_gain + self.base
-                gain_u += self.settle_gain + inf.pending
+            elif inf.settles:  # (see _parent_info)
+                leave = self.settle_gain if self.settle_gain > -inf.pending else -inf.pending
+                gain += leave + self.base
+                gain_u += leave + inf.pending
             else:
                 gain += self.base - inf.pending
         elif has_booster and self._goto(self.root_row, c) >= 0:
@@ -1500,6 +1536,30 @@ cdef class Search:
         score_u = ext + inf.head + gain_u
         if score >= lo or (slots_on and score_u >= lo_u):
             self._todo_add(todo, score, score_u, node, c, lpc, ext, -1)
+        return 0
+
+    cdef int _built_kids(self, int node, double pb, double total, int last, int state, int row,
+                         int nconts, double lo, double lo_u, vector[double]* rowl,
+                         vector[int]* cand_set, double rescue_floor, bint slots_on,
+                         vector[Todo]& todo) except -1:
+        """The built children of ``node`` that are candidates at this frame (the frame's
+        tokens, rescued continuations), to ``todo`` if their exact score reaches the floors
+        (``_consider`` takes the tokens not built yet)."""
+        cdef int new = self.first_kid[node], c
+        cdef double lpc, ext, score, score_u
+        cdef bint rescuable = nconts > 0 and self._rescuable(state, row)
+        while new >= 0:
+            if self.pos_cur[new] < 0 and not self.flags[new] & FORGOTTEN:
+                c = self.token[new]
+                lpc = rowl[0][c]
+                if cand_set[0][c] or (rescuable and lpc >= rescue_floor
+                                      and self._goto(row, c) >= 0):
+                    ext = (pb if c == last else total) + lpc
+                    score = ext + self.text[new]
+                    score_u = score - self.pend[new] if slots_on else score
+                    if score >= lo or (slots_on and score_u >= lo_u):
+                        self._todo_add(todo, score, score_u, node, c, lpc, ext, new)
+            new = self.next_kid[new]
         return 0
 
     cdef inline void _todo_add(self, vector[Todo]& todo, double score, double score_u, int node,

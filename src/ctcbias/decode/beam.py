@@ -224,6 +224,12 @@ class _Decoder:
         self.in_match: set[int] = set()
         self.pinfo: dict[int, tuple] = {}  # node -> _parent_info(node), see run
         self.children: dict[int, int] = {}  # node * V + token -> child node
+        # per node, its children (not forgotten), and the largest text score of any of
+        # them, with and without its pending bonus (NEG_INF: none): an upper bound of what
+        # the node's built extensions score over the path, which the search's cuts use
+        self.kids: dict[int, list[int]] = {}
+        self.kid_max: list[float] = [NEG_INF]
+        self.kid_max_u: list[float] = [NEG_INF]
         self.word_lm: dict[int, tuple[float, object]] = {}  # see word_score
         self.unverified: set[int] = set()  # nodes whose confirmed match awaits verification
         # Catalog words scored through the BOOST class are checked like matches: per node
@@ -296,7 +302,15 @@ class _Decoder:
             pending = 0.0
         self.settled.append(settled)
         self.event.append(event)
-        self.text.append(self._text_score(lm_score, n_words, settled, pending, word, oov))
+        score = self._text_score(lm_score, n_words, settled, pending, word, oov)
+        self.text.append(score)
+        self.kids.setdefault(node, []).append(new)
+        self.kid_max.append(NEG_INF)
+        self.kid_max_u.append(NEG_INF)
+        if score > self.kid_max[node]:
+            self.kid_max[node] = score
+        if score - pending > self.kid_max_u[node]:
+            self.kid_max_u[node] = score - pending
         return new
 
     def word_score(self, node: int) -> tuple[float, object]:
@@ -506,9 +520,10 @@ class _Decoder:
             if state:
                 conts = b.goto[state]
                 settles = self.comp[node] is not None or b.match[state] is not None
-                if settles:
-                    most += b.settle_gain
-                    most_u += b.settle_gain
+                if settles:  # leaving confirms an entity, or abandons the match
+                    leave = b.settle_gain if b.settle_gain > -pending else -pending
+                    most += leave
+                    most_u += leave
                 else:  # leaving the match takes its pending bonus back
                     most -= pending
                     most_u -= pending
@@ -549,17 +564,20 @@ class _Decoder:
     def _python_search(self) -> dict[int, list[float]]:
         """The search, frame by frame (the reference of the compiled one, which follows it
         step by step). Each frame first carries every hypothesis over by blank or repeat:
-        those scores are exact lower bounds of the survivors', so the
-        ``beam_size``-th best of them (and the best of them plus ``beam_threshold``) is a
-        floor. Extensions are then considered only when an upper bound of their score
-        (the parent's score, the token's log-prob and the most the token can add: the LM
-        score of the word it ends, the bonus it gets, out-of-vocabulary penalties it
+        those scores, less what this frame's checks may take back (the pending bonus of a
+        stalled match), are lower bounds of the survivors', so the ``beam_size``-th best
+        of them (and the best of them plus ``beam_threshold``) is a floor. Extensions are
+        then considered only when their score (built nodes: exact) or an upper bound of
+        it (the parent's score, the token's log-prob and the most the token can add: the
+        LM score of the word it ends, the bonus it gets or that of the entity it
+        confirms less the pending bonus given back, out-of-vocabulary penalties it
         certainly incurs) reaches the floor, and built best bound first, each built
         node's exact score raising the floor. Nothing that could survive is skipped and
-        few nodes are built that do not: a plain search gives the same text and scores as
-        building every extension. A node is built at the first frame it can enter the
-        beam; its word timing, and the bonus of a catalog token (from its gap to that
-        frame's best token), are those of that frame."""
+        few nodes are built that do not. A node built at a frame it does not survive is
+        forgotten (``_forget``), so its word timing and the bonus of a catalog token
+        (from its gap to the frame's best token) are those of the frame it first
+        survives: the search gives the same transcripts, timings and entities as building
+        every extension, with a catalog too (tests)."""
         opts = self.options
         lp = self.lp
         frames, size = lp.shape
@@ -595,7 +613,10 @@ class _Decoder:
         ]
         thr = opts.beam_threshold
         unverified = self.unverified
+        stalls = self.in_match if self.check_partial else ()  # see _check_survivors
+        built = self.frame
         pinfo = self.pinfo  # node -> _parent_info(node)
+        kids, kid_max, kid_max_u = self.kids, self.kid_max, self.kid_max_u
         # node -> [log p(prefix, path ends in blank), log p(prefix, path ends in a token)]
         beams: dict[int, list[float]] = {0: [0.0, NEG_INF]}
         for t in range(frames):
@@ -613,6 +634,8 @@ class _Decoder:
                 beams = nxt
                 continue
             rowl = row.tolist()
+            first_new = len(parents)  # the nodes built from here on are this frame's
+            stalled = t - opts.partial_check_lag
             top_lp = max(rowl)
             floor = top_lp + opts.prune_threshold
             if topk < size - 1:
@@ -642,10 +665,13 @@ class _Decoder:
                 totals.append((node, pb, total, last))
                 s = _lse(entry[0], entry[1]) + text[node]
                 r = total + text[node]
-                stay.append(s)
+                p = pend[node] if booster is not None else 0.0
+                # (a stalled match's pending bonus may be taken back by this frame's
+                # partial-match check: the floor counts the score without it)
+                stay.append(s - p if p > 0.0 and node in stalls and built[node] < stalled
+                            else s)
                 reach.append(r)
                 if slots_on:
-                    p = pend[node]
                     stay_u.append(s - p)
                     reach_u.append(r - p)
             low = low_u = NEG_INF
@@ -747,6 +773,26 @@ class _Decoder:
                                 )
                             if extra:
                                 lists = (cands, extra)
+                    # The node's built children first, with their exact scores (unless a
+                    # check rejects their match): a child keeps the bonus of the frame it
+                    # was built at, and a parent whose match was rejected keeps its
+                    # children, so the cuts below, which bound what a token would add
+                    # now, hold for the tokens not built yet only.
+                    top = total + top_lp
+                    if top + kid_max[node] >= lo or (slots_on and top + kid_max_u[node] >= lo_u):
+                        for new in kids.get(node, ()):
+                            if new in nxt:
+                                continue  # a hypothesis of the beam: its path is added
+                            c = token_of[new]
+                            lpc = rowl[c]
+                            if c not in cand_set and not (
+                                    state and c in rescue[state] and lpc >= rescue_floor):
+                                continue  # not a candidate at this frame
+                            ext = (pb if c == last else total) + lpc
+                            score = ext + text[new]
+                            score_u = score - pend[new] if slots_on else score
+                            if score >= lo or (slots_on and score_u >= lo_u):
+                                todo.append((score, score_u, node, c, lpc, ext, new))
                     key0 = node * size
                     for tokens in lists:
                         for c, lpc in tokens:
@@ -754,16 +800,8 @@ class _Decoder:
                                 break
                             if lpc < (cut_c if c in conts else cut):
                                 continue
-                            new = children.get(key0 + c)
-                            if new is not None:
-                                if new in nxt:
-                                    continue  # a hypothesis of the beam: its path is added
-                                ext = (pb if c == last else total) + lpc
-                                score = ext + text[new]  # exact, unless a check rejects its match
-                                score_u = score - pend[new] if slots_on else score
-                                if score >= lo or (slots_on and score_u >= lo_u):
-                                    todo.append((score, score_u, node, c, lpc, ext, new))
-                                continue
+                            if key0 + c in children:
+                                continue  # (built: above)
                             ext = (pb if c == last else total) + lpc
                             # Not built yet: an upper bound of its score.
                             if breaks[c]:
@@ -783,8 +821,11 @@ class _Decoder:
                                         extra_gain = scale * gap
                                         gain += extra_gain if extra_gain < cap else cap
                                 elif settles:  # an entity may be confirmed, a match started
-                                    gain += settle_gain + start_gain
-                                    gain_u += settle_gain + pending
+                                    # (or the match abandoned, where a long list's size
+                                    # prior makes confirming cost more than that)
+                                    leave = settle_gain if settle_gain > -pending else -pending
+                                    gain += leave + start_gain
+                                    gain_u += leave + pending
                                 else:  # the match is abandoned; another may start
                                     gain += start_gain - pending
                             elif booster is not None and c in root:
@@ -815,7 +856,20 @@ class _Decoder:
                     break
                 lo, lo_u = low, low_u  # the guess was too high: collect the rest
             beams = self._prune(nxt, text, t)
+            for node in range(first_new, len(parents)):
+                if node not in beams:
+                    self._forget(node)
         return beams
+
+    def _forget(self, node: int) -> None:
+        """Drop a node built at this frame that did not survive it: an extension that
+        comes back later is built again, with that frame's timing and bonus. So a node's
+        frame and bonus are those of the frame it first survives, whichever extensions were
+        built and pruned before: early pruning, which builds fewer, changes nothing."""
+        del self.children[self.parent[node] * self.size + self.token[node]]
+        self.kids[self.parent[node]].remove(node)
+        self.unverified.discard(node)
+        self.in_match.discard(node)
 
     def _prune(
         self, beams: dict[int, list[float]], text: list[float], frame: int
