@@ -1445,16 +1445,20 @@ cdef class Search:
                     score = td.ext + self.text[new]
                     if self.flags[new] & UNVERIFIED:
                         score -= self._at_stake(new)
-                    _heap_add(heap_s, beam_size, score)
-                    if score > best_s:
-                        best_s = score
-                    low = _heap_floor(heap_s, beam_size, best_s, thr)
                     if slots_on:
                         score_u = score - self.pend[new]
                         _heap_add(heap_u, u_rank, score_u)
                         if score_u > best_u:
                             best_u = score_u
                         low_u = _heap_floor(heap_u, u_rank, best_u, thr)
+                    # (see the reference: a child built before may be a stalled match)
+                    if new < first_new and self.check_partial and self.flags[new] & IN_MATCH \
+                            and self.pend[new] > 0.0 and self.frame[new] < t - self.lag:
+                        score -= self.pend[new]
+                    _heap_add(heap_s, beam_size, score)
+                    if score > best_s:
+                        best_s = score
+                    low = _heap_floor(heap_s, beam_size, best_s, thr)
                 if low >= lo and (not slots_on or low_u >= lo_u):
                     break
                 lo = low

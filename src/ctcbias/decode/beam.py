@@ -849,9 +849,14 @@ class _Decoder:
                     score = ext + text[new]
                     if new in unverified:
                         score -= self._at_stake(new)
-                    best_s, low = _raise_floor(heap_s, beam_size, score, best_s, thr)
                     if slots_on:
                         best_u, low_u = _raise_floor(heap_u, u_rank, score - pend[new], best_u, thr)
+                    # (a child built at an earlier frame may be a stalled match: this
+                    # frame's partial-match check may take its pending bonus back)
+                    if new < first_new and new in stalls and pend[new] > 0.0 \
+                            and built[new] < stalled:
+                        score -= pend[new]
+                    best_s, low = _raise_floor(heap_s, beam_size, score, best_s, thr)
                 if low >= lo and (not slots_on or low_u >= lo_u):
                     break
                 lo, lo_u = low, low_u  # the guess was too high: collect the rest
