@@ -108,8 +108,13 @@ def _transcripts(hyps) -> list[tuple]:
              [(m.entity, m.start, m.end) for m in h.entities]) for h in hyps]
 
 
+EARLY_GRID = [GRID[0], GRID[2], GRID[3],
+              # (a child built before coming back into the beam as a stalled match)
+              ("strong boost, no slots", {**GRID[-1][1], "unbiased_beam": 0})]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name,overrides", [GRID[0], GRID[3]], ids=[GRID[0][0], GRID[3][0]])
+@pytest.mark.parametrize("name,overrides", EARLY_GRID, ids=[g[0] for g in EARLY_GRID])
 def test_early_pruning_changes_nothing_with_a_catalog(real, monkeypatch, name, overrides):
     # The compiled search (early pruning: extensions built only when a bound says they
     # can survive) against the Python search with early pruning off (every extension
