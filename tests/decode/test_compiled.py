@@ -50,12 +50,20 @@ def _fingerprint(hyps) -> list[str]:
     return [repr(dataclasses.astuple(h)) for h in hyps]
 
 
-def _both(monkeypatch, *args, **kwargs) -> tuple[list[str], list[str]]:
+def _both(monkeypatch, *args, fingerprint=None, ref_early=None, **kwargs) -> tuple[list, list]:
+    """The compiled search's hypotheses and the Python reference's, as ``fingerprint``
+    gives them (exact by default); ``ref_early``: the reference's early pruning (default:
+    as the compiled search's)."""
+    fingerprint = fingerprint or _fingerprint
+    early = beam_module._Decoder.early_pruning
     monkeypatch.setattr(beam_module._Decoder, "use_compiled", True)
-    fast = _fingerprint(beam_search(*args, **kwargs))
+    fast = fingerprint(beam_search(*args, **kwargs))
     monkeypatch.setattr(beam_module._Decoder, "use_compiled", False)
-    ref = _fingerprint(beam_search(*args, **kwargs))
+    monkeypatch.setattr(beam_module._Decoder, "early_pruning",
+                        early if ref_early is None else ref_early)
+    ref = fingerprint(beam_search(*args, **kwargs))
     monkeypatch.setattr(beam_module._Decoder, "use_compiled", True)
+    monkeypatch.setattr(beam_module._Decoder, "early_pruning", early)
     return fast, ref
 
 
@@ -123,17 +131,11 @@ def test_early_pruning_changes_nothing_with_a_catalog(real, monkeypatch, name, o
     # than abandoning its match) with and without the LM. Scores to 1e-6: the paths of a
     # prefix are added up in another order.
     vocab, log_probs, compiled, lm = real
-    options = _options(overrides)
     for model in (None, lm):
         for k, lp in enumerate(log_probs):
-            fast = _transcripts(beam_search(lp, vocab, catalog=compiled, options=options,
-                                            lm=model))
-            monkeypatch.setattr(beam_module._Decoder, "use_compiled", False)
-            monkeypatch.setattr(beam_module._Decoder, "early_pruning", False)
-            full = _transcripts(beam_search(lp, vocab, catalog=compiled, options=options,
-                                            lm=model))
-            monkeypatch.setattr(beam_module._Decoder, "use_compiled", True)
-            monkeypatch.setattr(beam_module._Decoder, "early_pruning", True)
+            fast, full = _both(monkeypatch, lp, vocab, catalog=compiled, lm=model,
+                               options=_options(overrides), fingerprint=_transcripts,
+                               ref_early=False)
             where = (name, k, model is not None)
             assert [f[0] for f in fast] == [f[0] for f in full], where
             assert [f[1] for f in fast] == pytest.approx([f[1] for f in full], abs=1e-6), where
