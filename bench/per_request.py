@@ -52,7 +52,7 @@ def main() -> int:
         listed = names[:n] if n else None
         cold, warm = [], []
         for _ in range(a.runs):
-            rec._catalogs.clear()
+            rec.forget_catalogs()
             start = time.perf_counter()
             rec.decode(ac, catalog=listed)
             cold.append(time.perf_counter() - start)

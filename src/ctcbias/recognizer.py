@@ -356,6 +356,11 @@ class Recognizer:
             key, lambda: self.compile_catalog(entities).compile(self.tokenizer)
         )
 
+    def forget_catalogs(self) -> None:
+        """Drop the entity lists kept by ``compiled_catalog`` (to free their memory; the
+        next request with a list compiles it again)."""
+        self._catalogs.clear()
+
     def decode(
         self,
         ac: Acoustics,

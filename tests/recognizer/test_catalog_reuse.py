@@ -16,6 +16,10 @@ def test_same_names_reuse_the_compiled_list(rec):
     assert rec.compiled_catalog(list(names)) is first
     assert rec.compiled_catalog(tuple(names)) is first
     assert rec.compiled_catalog(names + ["Komatsu"]) is not first
+    rec.forget_catalogs()
+    again = rec.compiled_catalog(names)
+    assert again is not first and len(again) == len(first)
+    assert rec.compiled_catalog(names) is again
 
 
 def test_changed_file_is_compiled_again(rec, tmp_path):
