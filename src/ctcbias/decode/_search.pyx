@@ -47,6 +47,7 @@ cdef inline double _lse(double a, double b) noexcept nogil:
 cdef extern from *:
     """
     #include <algorithm>
+    #include <functional>
     #include <vector>
     // The search's records and their orders, in C++ so that sorts and heaps inline them.
     struct Cand { int c; double lp; };
@@ -87,34 +88,26 @@ cdef extern from *:
     // or the n - k + 1 smallest) is kept sorted in a small buffer, by insertion: fewer
     // steps than nth_element's partitions, and v is left as it is. Longer sides go to
     // nth_element (v reordered).
-    static inline double kth_largest(std::vector<double>& v, size_t k) {
-        const size_t n = v.size(), low_side = n - k + 1;
+    template <class Before>  // the m-th of v in Before's order (1 <= m <= 16)
+    static inline double mth_of(const std::vector<double>& v, size_t m, Before before) {
         double buf[16];
         size_t c = 0;
-        if (k <= low_side && k <= 16) {  // the k largest, descending
-            for (size_t i = 0; i < n; ++i) {
-                const double x = v[i];
-                size_t j;
-                if (c < k) j = c++;
-                else if (x > buf[k - 1]) j = k - 1;
-                else continue;
-                while (j > 0 && buf[j - 1] < x) { buf[j] = buf[j - 1]; --j; }
-                buf[j] = x;
-            }
-            return buf[k - 1];
+        for (const double x : v) {
+            size_t j;
+            if (c < m) j = c++;
+            else if (before(x, buf[m - 1])) j = m - 1;
+            else continue;
+            while (j > 0 && before(x, buf[j - 1])) { buf[j] = buf[j - 1]; --j; }
+            buf[j] = x;
         }
-        if (low_side <= 16) {  // the n - k + 1 smallest, ascending: the last is the k-th largest
-            for (size_t i = 0; i < n; ++i) {
-                const double x = v[i];
-                size_t j;
-                if (c < low_side) j = c++;
-                else if (x < buf[low_side - 1]) j = low_side - 1;
-                else continue;
-                while (j > 0 && buf[j - 1] > x) { buf[j] = buf[j - 1]; --j; }
-                buf[j] = x;
-            }
-            return buf[low_side - 1];
-        }
+        return buf[m - 1];
+    }
+    static inline double kth_largest(std::vector<double>& v, size_t k) {
+        const size_t n = v.size(), low_side = n - k + 1;
+        if (k <= low_side && k <= 16)  // the k largest, descending
+            return mth_of(v, k, std::greater<double>());
+        if (low_side <= 16)  // the n - k + 1 smallest, ascending: the last is the k-th largest
+            return mth_of(v, low_side, std::less<double>());
         const size_t i = n - k;
         std::nth_element(v.begin(), v.begin() + i, v.end());
         return v[i];
@@ -647,6 +640,11 @@ cdef class Search:
                 self.n_unverified -= 1
             elif bit == IN_MATCH:
                 self.n_in_match -= 1
+
+    cdef inline bint _stalls(self, int node, int frame) noexcept:
+        """As ``_Decoder._stalls``."""
+        return (self.check_partial and (self.flags[node] & IN_MATCH) != 0
+                and self.pend[node] > 0.0 and self.frame[node] < frame - self.lag)
 
     cdef void _forget(self, int node) noexcept:
         """As ``_Decoder._forget``: a node built at this frame that did not survive it."""
@@ -1287,10 +1285,8 @@ cdef class Search:
                 pending = 0.0
                 if has_booster:  # (no conditional expression of a vector element: see _start_id)
                     pending = self.pend[node]
-                # (a stalled match's pending bonus may be taken back by this frame's
-                # partial-match check: the floor counts the score without it)
-                if pending > 0.0 and self.check_partial and self.flags[node] & IN_MATCH \
-                        and self.frame[node] < t - self.lag:
+                # (see _Decoder._stalls)
+                if self._stalls(node, t):
                     stay.push_back(s - pending)
                 else:
                     stay.push_back(s)
@@ -1452,8 +1448,7 @@ cdef class Search:
                             best_u = score_u
                         low_u = _heap_floor(heap_u, u_rank, best_u, thr)
                     # (see the reference: a child built before may be a stalled match)
-                    if new < first_new and self.check_partial and self.flags[new] & IN_MATCH \
-                            and self.pend[new] > 0.0 and self.frame[new] < t - self.lag:
+                    if self._stalls(new, t):
                         score -= self.pend[new]
                     _heap_add(heap_s, beam_size, score)
                     if score > best_s:
@@ -1731,11 +1726,9 @@ cdef class Search:
         for i in range(<int>self.rejected.size()):
             self.flags[self.rejected[i]] &= ~REJECTED
         self.rejected.clear()
-        cdef int stalled = frame - self.lag
         for i in range(<int>nodes.size()):
             node = nodes[i]
-            if self.check_partial and self.flags[node] & IN_MATCH and self.pend[node] > 0.0 \
-                    and self.frame[node] < stalled:
+            if self._stalls(node, frame):
                 if not self._check_partial(node, frame, acoustic[self.pos_cur[node]]):
                     self._reject(node)
             if not self.flags[node] & UNVERIFIED:

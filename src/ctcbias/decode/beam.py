@@ -224,9 +224,11 @@ class _Decoder:
         self.in_match: set[int] = set()
         self.pinfo: dict[int, tuple] = {}  # node -> _parent_info(node), see run
         self.children: dict[int, int] = {}  # node * V + token -> child node
-        # per node, its children (not forgotten), and the largest text score of any of
-        # them, with and without its pending bonus (NEG_INF: none): an upper bound of what
-        # the node's built extensions score over the path, which the search's cuts use
+        # per node, its children (not forgotten), and the largest text score any child
+        # was built with, with and without its pending bonus (NEG_INF: none; a check only
+        # lowers a score, a forgotten child may still count): an upper bound of what the
+        # node's built extensions score over the path, which gates the search's pass over
+        # them
         self.kids: dict[int, list[int]] = {}
         self.kid_max: list[float] = [NEG_INF]
         self.kid_max_u: list[float] = [NEG_INF]
@@ -613,8 +615,6 @@ class _Decoder:
         ]
         thr = opts.beam_threshold
         unverified = self.unverified
-        stalls = self.in_match if self.check_partial else ()  # see _check_survivors
-        built = self.frame
         pinfo = self.pinfo  # node -> _parent_info(node)
         kids, kid_max, kid_max_u = self.kids, self.kid_max, self.kid_max_u
         # node -> [log p(prefix, path ends in blank), log p(prefix, path ends in a token)]
@@ -635,7 +635,6 @@ class _Decoder:
                 continue
             rowl = row.tolist()
             first_new = len(parents)  # the nodes built from here on are this frame's
-            stalled = t - opts.partial_check_lag
             top_lp = max(rowl)
             floor = top_lp + opts.prune_threshold
             if topk < size - 1:
@@ -668,8 +667,7 @@ class _Decoder:
                 p = pend[node] if booster is not None else 0.0
                 # (a stalled match's pending bonus may be taken back by this frame's
                 # partial-match check: the floor counts the score without it)
-                stay.append(s - p if p > 0.0 and node in stalls and built[node] < stalled
-                            else s)
+                stay.append(s - p if self._stalls(node, t) else s)
                 reach.append(r)
                 if slots_on:
                     stay_u.append(s - p)
@@ -853,8 +851,7 @@ class _Decoder:
                         best_u, low_u = _raise_floor(heap_u, u_rank, score - pend[new], best_u, thr)
                     # (a child built at an earlier frame may be a stalled match: this
                     # frame's partial-match check may take its pending bonus back)
-                    if new < first_new and new in stalls and pend[new] > 0.0 \
-                            and built[new] < stalled:
+                    if self._stalls(new, t):
                         score -= pend[new]
                     best_s, low = _raise_floor(heap_s, beam_size, score, best_s, thr)
                 if low >= lo and (not slots_on or low_u >= lo_u):
@@ -865,6 +862,14 @@ class _Decoder:
                 if node not in beams:
                     self._forget(node)
         return beams
+
+    def _stalls(self, node: int, frame: int) -> bool:
+        """Whether this frame's partial-match check looks at ``node`` if it survives: in
+        a match of two tokens or more, with a bonus pending, and no new token for more
+        than ``partial_check_lag`` frames (see ``_check_partial``). The floors count such
+        a node without its pending bonus, which the check may take back."""
+        return (self.check_partial and node in self.in_match and self.pend[node] > 0.0
+                and self.frame[node] < frame - self.options.partial_check_lag)
 
     def _forget(self, node: int) -> None:
         """Drop a node built at this frame that did not survive it: an extension that
@@ -977,14 +982,9 @@ class _Decoder:
         (up to ``frame``) their partial matches; the nodes where one was rejected (its
         bonus is taken back, so the selection must be redone)."""
         changed = set()
-        pend, built = self.pend, self.frame
-        stalled = frame - self.options.partial_check_lag  # built before this: stalled
-        in_match = self.in_match if self.check_partial else ()
         unverified = self.unverified
         for node in nodes:
-            # (in a match of two tokens or more, with a bonus pending, and stalled: see
-            # _check_partial)
-            if node in in_match and pend[node] > 0.0 and built[node] < stalled:
+            if self._stalls(node, frame):
                 if not self._check_partial(node, frame, acoustic[node]):
                     changed.add(node)
             if node not in unverified:
