@@ -1,12 +1,13 @@
 """Decode speed vs catalog size: ctcbias biased beam search vs pyctcdecode hotwords.
 
-    python bench/decode_speed.py --set entity-tts --utts 10 [--runs 5]
+    python bench/decode_speed.py --set entity-tts --utts 10 [--runs 5] [--per-utterance]
     python bench/decode_speed.py --audio examples/*.ogg [--runs 5]
     python bench/decode_speed.py --npy LOGPROBS.npy --vocab VOCAB.txt --fps 25
     python bench/decode_speed.py --synthetic
 
 Input: real log-probs of the shipped model (``--model``) on ``--audio`` files, one after
-the other; or a saved (T, V) ``--npy`` with its vocabulary at ``--fps`` frames/s; or
+the other in one decode (``--per-utterance``: a decode per file, times summed); or a
+saved (T, V) ``--npy`` with its vocabulary at ``--fps`` frames/s; or
 ``--synthetic``: a sentencepiece tokenizer trained here on Earnings-21 text and log-probs
 that are random but peaky (each token of a real sentence spikes on one frame, blanks
 elsewhere, Gaussian noise on the logits), ``--fps`` frames/s, ``--seconds`` of audio.
@@ -103,6 +104,10 @@ def main() -> int:
                         help="instead of --audio: the first --utts utterances of this "
                              "evaluation set (name or manifest)")
     parser.add_argument("--utts", type=int, default=10)
+    parser.add_argument("--per-utterance", action="store_true",
+                        help="with --audio / --set: decode each file on its own (a request "
+                             "each; times summed) instead of all of them one after the other "
+                             "in one decode")
     parser.add_argument("--model", help="checkpoint for --audio (default: the shipped model)")
     parser.add_argument("--npy", help="(T, V) log-probs")
     parser.add_argument("--vocab", help="vocabulary file for --npy")
@@ -150,7 +155,8 @@ def main() -> int:
         from ctcbias.recognizer import Recognizer
 
         rec = Recognizer.from_pretrained(args.model)
-        log_probs = np.concatenate([rec.acoustics(a).log_probs for a in args.audio])
+        pieces = [rec.acoustics(a).log_probs for a in args.audio]
+        log_probs = np.concatenate(pieces)
         vocab, tokenizer, fps = rec.vocab, rec.tokenizer, 1.0 / rec.frame_shift_s
     elif args.npy:
         from ctcbias.cli.decode import read_vocab
@@ -171,6 +177,10 @@ def main() -> int:
         vocab = tokenizer.vocab
         log_probs = synthetic(tokenizer, lines[100:], args.seconds, fps)
     audio_s = log_probs.shape[0] / fps
+    if args.per_utterance and not args.audio:
+        parser.error("--per-utterance needs --audio or --set")
+    # what one decode gets: each file's log-probs, or all of them one after the other
+    segments = pieces if args.per_utterance else [log_probs]
     # the vocabulary as the recognizer hands it to the search (built once, not per decode)
     from ctcbias.catalog.vocab import CtcVocab
 
@@ -205,15 +215,16 @@ def main() -> int:
         rows.append({"entities": n, "compile_s": round(statistics.median(took), 3),
                      "compile_max_s": round(max(took), 3)})
         # one untimed decode: builds what the first decode with a catalog caches
-        beam_search(log_probs, vocab, catalog=compiled[n], options=options, lm=lm)
+        for seg in segments:
+            beam_search(seg, vocab, catalog=compiled[n], options=options, lm=lm)
     # Ours: each round decodes every size once, so that a slow spell of the machine
     # slows all sizes alike; the median and the minimum over the rounds per size.
     times: dict[int, list[float]] = {n: [] for n in sizes}
     for _ in range(args.runs):
         for n in sizes:
             times[n].append(
-                timed(lambda c=compiled[n]: beam_search(
-                    log_probs, vocab, catalog=c, options=options, lm=lm), 1)
+                timed(lambda c=compiled[n]: [beam_search(
+                    seg, vocab, catalog=c, options=options, lm=lm) for seg in segments], 1)
             )
     for row in rows:
         row["ours_rtf"] = round(statistics.median(times[row["entities"]]) / audio_s, 7)
@@ -236,7 +247,8 @@ def main() -> int:
         hot = peer.hotwords(catalogs[n]) if n else None
         t0 = time.perf_counter()
         row["pyctcdecode_rtf"] = round(
-            timed(lambda h=hot: peer.decode(log_probs, hotwords=h, beam_width=args.beam),
+            timed(lambda h=hot: [peer.decode(seg, hotwords=h, beam_width=args.beam)
+                                 for seg in segments],
                   args.peer_runs or args.runs)
             / audio_s,
             5,
@@ -251,7 +263,8 @@ def main() -> int:
                and getattr(options, f.name) != getattr(defaults, f.name)}
     base, base_min = rows[0]["ours_rtf"], rows[0]["ours_min_rtf"]
     print(
-        f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames, "
+        f"\nDecode time per second of audio ({audio_s:.0f} s, {log_probs.shape[0]} frames"
+        f"{f' in {len(segments)} decodes' if len(segments) > 1 else ''}, "
         f"V={len(vocab)}, beam {options.beam_size}, LM: {lm_path or 'none'}, "
         f"options: {changed or 'defaults'}, ours ({search} search): "
         f"median and min "
@@ -276,6 +289,7 @@ def main() -> int:
         )
     print()
     print(json.dumps({"command": " ".join(sys.argv), "search": search, "audio_s": audio_s,
+                      "decodes": len(segments),
                       "options": changed,
                       "lm": str(lm_path) if lm_path else None, "rows": rows}))
     return 0

@@ -28,3 +28,13 @@ def peaky(text: str, second: str | None = None, gap: float = 2.0, blanks: int = 
     return (arr - np.logaddexp.reduce(arr, axis=1, keepdims=True)).astype(np.float32)
 
 
+def generated_names(count: int = 2000, seed: int = 0) -> list[str]:
+    """``count`` made-up names of one or two words from a few syllables: a long entity
+    list of distractors for the example recordings."""
+    rng = np.random.default_rng(seed)
+    syllables = ["ka", "lo", "mi", "zen", "tor", "ba", "rik", "sol", "ve", "dan", "ush", "pe"]
+    return [
+        " ".join("".join(rng.choice(syllables, size=rng.integers(2, 4))).title()
+                 for _ in range(rng.integers(1, 3)))
+        for _ in range(count)
+    ]

@@ -16,7 +16,7 @@ from ctcbias.catalog import EntityCatalog
 from ctcbias.decode import DecodeOptions, beam_search, load_lm
 from ctcbias.decode import beam as beam_module
 
-from .helpers import CHARS, peaky
+from .helpers import CHARS, generated_names, peaky
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -34,6 +34,7 @@ GRID = [
     ("wide", {"beam_size": 32, "nbest": 8, "token_prune_topk": 80, "prune_threshold": -20.0}),
     ("no blank skip", {"blank_skip_threshold": 1.0}),
     ("no oov penalties", {"oov_penalty": 0.0, "oov_char_penalty": 0.0}),
+    ("pre-filter", {"catalog_prefilter": True}),
     ("strong boost", {"adaptive_boost_base": 2.0, "adaptive_boost_max": 8.0,
                       "completion_bonus": 6.0, "rescue_max_fanout": 200}),
 ]
@@ -87,13 +88,7 @@ def real():
     audio = sorted(EXAMPLES.glob("*.ogg")) + sorted((EXAMPLES / "seen_voice").glob("*.ogg"))
     log_probs = [rec.acoustics(str(a)).log_probs for a in audio]
     names = [n for n in (EXAMPLES / "entities.txt").read_text().splitlines() if n]
-    rng = np.random.default_rng(0)
-    syllables = ["ka", "lo", "mi", "zen", "tor", "ba", "rik", "sol", "ve", "dan", "ush", "pe"]
-    names += [
-        " ".join("".join(rng.choice(syllables, size=rng.integers(2, 4))).title()
-                 for _ in range(rng.integers(1, 3)))
-        for _ in range(2000)
-    ]
+    names += generated_names()
     catalog = EntityCatalog.from_entities(names, tokenizer=rec.tokenizer)
     return rec.vocab, log_probs, catalog.compiled_for(rec.vocab), load_lm(default_lm_path())
 

@@ -90,11 +90,26 @@ class CompiledCatalog:
     def __init__(self, items: Sequence[CompiledEntity], vocab: CtcVocab) -> None:
         self.items: tuple[CompiledEntity, ...] = tuple(items)
         self.vocab = vocab
+        # the length of the user's list, for the catalog-size priors: len(items), except
+        # in a subset (see subset)
+        self.list_size = len(self.items)
+        # the catalog this one is a subset of (None: none)
+        self.parent: CompiledCatalog | None = None
         self._rescue: dict[int, list[tuple[int, ...]]] = {}
         self._merged: tuple[frozenset[str], ...] | None = None
 
     def __len__(self) -> int:
         return len(self.items)
+
+    def subset(self, ids: Sequence[int]) -> CompiledCatalog:
+        """The entities ``ids`` of this catalog, for one decode (see
+        ``ctcbias.decode.prefilter``): their own trie and BOOST class, but the whole list's
+        size for the catalog-size priors and the whole list's words as known words."""
+        root = self.parent or self
+        sub = CompiledCatalog([self.items[i] for i in ids], self.vocab)
+        sub.list_size = self.list_size
+        sub.parent = root
+        return sub
 
     @cached_property
     def trie(self) -> TokenTrie:
@@ -144,7 +159,9 @@ class CompiledCatalog:
     ) -> tuple[frozenset[str], frozenset[str]]:
         """An LM's ``words`` and ``prefixes`` with this catalog's words (and their
         prefixes) added; kept for the last LM, since the unions take milliseconds and
-        every decode with that LM needs them."""
+        every decode with that LM needs them. A subset answers with its whole list's."""
+        if self.parent is not None:
+            return self.parent.with_lm_vocabulary(words, prefixes)
         merged = self._merged
         if merged is None or merged[0] is not words or merged[1] is not prefixes:
             merged = self._merged = (

@@ -11,6 +11,9 @@ computed with the same operations in the same order as in ``beam.py`` (Python fl
 C doubles), every sort breaks ties the same way, so both give the same hypotheses and
 scores to the last bit: ``tests/decode/test_compiled.py`` holds them to it. ``beam.py``
 stays the reference; a change to the search is made in both.
+
+``PrefilterTable`` is the compiled pass of ``prefilter.plausible_entities`` (the acoustic
+pre-filter of the entity list): the same entities as its numpy reference.
 """
 
 from cython.operator cimport dereference as deref
@@ -1785,3 +1788,166 @@ cdef class Search:
                 node = self.parent[node]
         return parent, token, frame, event
 
+
+
+# (PrefilterTable.plausible) a state is dropped only when its cost is this much over the
+# most it may cost: well above the rounding of a sum of a few dozen costs
+cdef double PRUNE_SLACK = 1e-6
+# ... and its bounds are made again this many times per utterance, from the frames left
+# (a pass over the whole trie each: 2 was faster than 1, 4, 6 or 12 with 10,000 entities)
+cdef int ROOM_UPDATES = 2
+
+
+cdef class PrefilterTable:
+    """The catalog trie as flat arrays for ``prefilter.plausible_entities``: per state its
+    children (token, state), its token, depth, the longest entity below it and whether
+    entities end on it. Made once per compiled catalog; ``plausible`` allocates its own
+    work arrays, so decodes in several threads may share the table."""
+
+    cdef vector[int] kid_start, kid_tok, kid_node, tok, depth, longest, ends
+    cdef object output
+    cdef int n
+
+    def __init__(self, goto, depth, output):
+        cdef int s, k, d, end
+        self.n = len(goto)
+        self.output = output
+        self.tok.assign(self.n, -1)
+        for s in range(self.n):
+            self.kid_start.push_back(self.kid_tok.size())
+            for tok, nxt in goto[s].items():
+                self.kid_tok.push_back(tok)
+                self.kid_node.push_back(nxt)
+                self.tok[nxt] = tok
+            d = depth[s]
+            end = 1 if output[s] else 0
+            self.depth.push_back(d)
+            self.ends.push_back(end)
+            self.longest.push_back(d if end else 0)
+        self.kid_start.push_back(self.kid_tok.size())
+        # children come after their parent in the trie's numbering
+        for s in range(self.n - 1, -1, -1):
+            for k in range(self.kid_start[s], self.kid_start[s + 1]):
+                if self.longest[self.kid_node[k]] > self.longest[s]:
+                    self.longest[s] = self.longest[self.kid_node[k]]
+
+    def plausible(self, const float[:, :] lp, int blank, double margin, double tol):
+        """As ``prefilter.plausible_entities_python``, over the trie: per frame, the states
+        whose cheapest alignment so far could still end within margin x tokens of some
+        entity below them, each later token of the entity costing at least its cheapest
+        frame among those left (see _room; the other states are dropped: costs only
+        grow, so the entities kept are the reference's)."""
+        cdef int frames = lp.shape[0], size = lp.shape[1]
+        cdef int t, c, i, j, k, s, node, ch, ptok
+        cdef double top, ct, cb, v, e, db
+        cdef vector[double] cost, room
+        # per frame t, each token's cheapest cost over the frames after t
+        cdef vector[double] later
+        later.assign((frames + 1) * size, INFINITY)
+        for t in range(frames - 1, -1, -1):
+            top = lp[t, 0]
+            for c in range(1, size):
+                if lp[t, c] > top:
+                    top = lp[t, c]
+            for c in range(size):
+                v = <double>top - <double>lp[t, c]
+                e = later[(t + 1) * size + c]
+                later[t * size + c] = v if v < e else e
+        cost.resize(size)
+        room.resize(self.n)
+        cdef int step = frames // ROOM_UPDATES + 1
+        # the states alive after the frame before (cur) and after this one (nxt), and
+        # each state's place in nxt (-1: none)
+        cdef vector[int] cur_node, nxt_node, pos, hits
+        cdef vector[double] cur_t, cur_b, nxt_t, nxt_b
+        cdef vector[char] hit
+        pos.assign(self.n, -1)
+        hit.assign(self.n, 0)
+        for t in range(frames):
+            if t % step == 0:
+                self._room(room, &later[(t + 1) * size], margin)
+            top = lp[t, 0]
+            for c in range(1, size):
+                if lp[t, c] > top:
+                    top = lp[t, c]
+            for c in range(size):
+                cost[c] = <double>top - <double>lp[t, c]
+            db = cost[blank]
+            nxt_node.clear()
+            nxt_t.clear()
+            nxt_b.clear()
+            # staying on the token (a repeat) or in the blanks after it
+            for i in range(<int>cur_node.size()):
+                node = cur_node[i]
+                ct = cur_t[i]
+                cb = cur_b[i]
+                e = room[node]
+                v = ct + cost[self.tok[node]]
+                if v <= e:
+                    self._offer(node, v, nxt_t, pos, nxt_node, nxt_t, nxt_b)
+                v = (ct if ct < cb else cb) + db
+                if v <= e:
+                    self._offer(node, v, nxt_b, pos, nxt_node, nxt_t, nxt_b)
+            # a match starting here
+            for k in range(self.kid_start[0], self.kid_start[1]):
+                ch = self.kid_node[k]
+                v = 0.0 + cost[self.kid_tok[k]]
+                if v <= room[ch]:
+                    self._offer(ch, v, nxt_t, pos, nxt_node, nxt_t, nxt_b)
+            # the next token of a match
+            for i in range(<int>cur_node.size()):
+                node = cur_node[i]
+                ptok = self.tok[node]
+                for k in range(self.kid_start[node], self.kid_start[node + 1]):
+                    c = self.kid_tok[k]
+                    e = cur_b[i]
+                    if c != ptok and cur_t[i] < e:
+                        e = cur_t[i]
+                    v = e + cost[c]
+                    ch = self.kid_node[k]
+                    if v <= room[ch]:
+                        self._offer(ch, v, nxt_t, pos, nxt_node, nxt_t, nxt_b)
+            for j in range(<int>nxt_node.size()):
+                node = nxt_node[j]
+                pos[node] = -1
+                if (self.ends[node] and not hit[node]
+                        and nxt_t[j] <= margin * self.depth[node] + tol):
+                    hit[node] = 1
+                    hits.push_back(node)
+            cur_node.swap(nxt_node)
+            cur_t.swap(nxt_t)
+            cur_b.swap(nxt_b)
+        found = set()
+        for node in hits:
+            found.update(self.output[node])
+        return sorted(found)
+
+    cdef void _room(self, vector[double]& room, double* cheapest, double margin) noexcept:
+        """room[s]: the most an alignment up to state s, at a frame t, may cost and still
+        end an entity below s within the margin: margin x its tokens, less its later
+        tokens' ``cheapest`` costs (over the frames after t, or after an earlier frame),
+        plus PRUNE_SLACK, so that rounding never drops a state that passes."""
+        cdef int s, k
+        cdef double v
+        for s in range(self.n - 1, -1, -1):
+            room[s] = margin * self.depth[s] if self.ends[s] else NEG_INF
+            for k in range(self.kid_start[s], self.kid_start[s + 1]):
+                v = room[self.kid_node[k]] - cheapest[self.kid_tok[k]]
+                if v > room[s]:
+                    room[s] = v
+        for s in range(self.n):
+            room[s] += PRUNE_SLACK
+
+    cdef inline void _offer(self, int node, double v, vector[double]& side, vector[int]& pos,
+                            vector[int]& nodes, vector[double]& t, vector[double]& b) noexcept:
+        """Lower ``node``'s cost on ``side`` (``t`` or ``b``) of the next frame's states to
+        ``v``, adding the state (both costs infinite) if it is not there yet."""
+        cdef int j = pos[node]
+        if j < 0:
+            j = nodes.size()
+            pos[node] = j
+            nodes.push_back(node)
+            t.push_back(INFINITY)
+            b.push_back(INFINITY)
+        if v < side[j]:
+            side[j] = v

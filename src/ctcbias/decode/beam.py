@@ -33,6 +33,7 @@ from ctcbias.decode.boost import AdaptiveBooster, Confirmed
 from ctcbias.decode.falseaccept import GapScorer
 from ctcbias.decode.lm import BoostedLM, LanguageModel
 from ctcbias.decode.options import DecodeOptions
+from ctcbias.decode.prefilter import prefilter_catalog
 from ctcbias.decode.result import EntityMatch, Hypothesis, Transcript, Word
 from ctcbias.errors import DecodeError
 from ctcbias.utils import gc_paused
@@ -170,7 +171,8 @@ class _Decoder:
         self.size = len(vocab)
         self.options = options
         self.compiled = compiled
-        if lm is not None and compiled is not None and options.unigram_boost is not None:
+        if (lm is not None and compiled is not None and len(compiled)
+                and options.unigram_boost is not None):
             lm = BoostedLM(lm, compiled.word_weights, options.unigram_boost)
         self.lm = lm
         # out-of-vocabulary control: the LM's words plus the catalog's
@@ -181,9 +183,11 @@ class _Decoder:
             self.known, self.prefixes = lm.words, lm.prefixes
             if compiled is not None and self.prefixes is not None:
                 self.known, self.prefixes = compiled.with_lm_vocabulary(self.known, self.prefixes)
+        # (a pre-filtered list may keep no entity: then only its words' being known
+        # remains, above)
         self.booster = (
             AdaptiveBooster(compiled, vocab, options)
-            if compiled is not None and options.adaptive_boost
+            if compiled is not None and len(compiled) and options.adaptive_boost
             else None
         )
         self.check = self.booster is not None and options.false_accept_margin is not None
@@ -1232,6 +1236,9 @@ def beam_search(
     compiled = resolve_catalog(catalog, ctc_vocab)
     if arr.shape[0] == 0:
         return [Hypothesis((), "", (), (), 0.0, 0.0, 0.0, 0.0, 0.0)]
+    if (compiled is not None and options.catalog_prefilter and options.adaptive_boost
+            and options.false_accept_margin is not None):
+        compiled = prefilter_catalog(arr, compiled, options.false_accept_margin, ctc_vocab.blank)
     # The search allocates many small lists and tuples but creates no reference cycles:
     # pausing the cyclic garbage collector saves about a fifth of the time.
     with gc_paused():

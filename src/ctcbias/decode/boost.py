@@ -65,8 +65,9 @@ class AdaptiveBooster:
         else:
             self.word_end = [tok == vocab.delimiter for tok in range(len(vocab))]
         self.starts_word = vocab.starts_word
-        # ln(N / 100) for a list of N > 100 entities, else 0 (see DecodeOptions)
-        size_log = max(0.0, math.log(max(len(compiled), 1) / SIZE_PRIOR_REF))
+        # ln(N / 100) for a list of N > 100 entities, else 0 (see DecodeOptions; N counts
+        # the whole list when the pre-filter passed the search a subset of it)
+        size_log = max(0.0, math.log(max(compiled.list_size, 1) / SIZE_PRIOR_REF))
         # the token bonuses shrink with the list: times 1 / (1 + decay * ln(N / 100))
         shrink = 1.0 / (1.0 + options.catalog_size_boost_decay * size_log)
         self.base = options.adaptive_boost_base * shrink

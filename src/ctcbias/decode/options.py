@@ -95,6 +95,14 @@ class DecodeOptions:
     # for seconds while the plain reading is pruned.
     partial_match_check: bool = True
     partial_check_lag: int = 4
+    # ... and, before the search, the list is cut to the entities that some stretch of
+    # the audio could confirm: one token sequence of theirs aligns somewhere within
+    # false_accept_margin nats per token of the best path (ctcbias.decode.prefilter). The
+    # others could never pass the check; dropped, their partial matches, bonuses and BOOST
+    # words no longer crowd the beam. Several points of entity F1 with lists of 1,000
+    # and more, but the pre-filter's pass costs more than the search (docs/RESULTS.md,
+    # "Acoustic pre-filter"). Needs adaptive boosting and a margin.
+    catalog_prefilter: bool = False
     # Hypotheses returned.
     nbest: int = 1
     # Seconds per log-prob frame, for word timings: 0.04 = 10 ms hop x 4 subsampling
