@@ -1800,16 +1800,16 @@ cdef int ROOM_UPDATES = 2
 
 cdef class PrefilterTable:
     """The catalog trie as flat arrays for ``prefilter.plausible_entities``: per state its
-    children (token, state), its token, depth, the longest entity below it and whether
-    entities end on it. Made once per compiled catalog; ``plausible`` allocates its own
+    children (token, state; children come after their parent in the trie's numbering), its
+    token, its depth and whether entities end on it. Made once per compiled catalog; ``plausible`` allocates its own
     work arrays, so decodes in several threads may share the table."""
 
-    cdef vector[int] kid_start, kid_tok, kid_node, tok, depth, longest, ends
+    cdef vector[int] kid_start, kid_tok, kid_node, tok, depth, ends
     cdef object output
     cdef int n
 
     def __init__(self, goto, depth, output):
-        cdef int s, k, d, end
+        cdef int s
         self.n = len(goto)
         self.output = output
         self.tok.assign(self.n, -1)
@@ -1819,17 +1819,10 @@ cdef class PrefilterTable:
                 self.kid_tok.push_back(tok)
                 self.kid_node.push_back(nxt)
                 self.tok[nxt] = tok
-            d = depth[s]
-            end = 1 if output[s] else 0
-            self.depth.push_back(d)
-            self.ends.push_back(end)
-            self.longest.push_back(d if end else 0)
+            self.depth.push_back(depth[s])
+            # (ints: pushed into a vector[char], this conditional gave 0 every time)
+            self.ends.push_back(1 if output[s] else 0)
         self.kid_start.push_back(self.kid_tok.size())
-        # children come after their parent in the trie's numbering
-        for s in range(self.n - 1, -1, -1):
-            for k in range(self.kid_start[s], self.kid_start[s + 1]):
-                if self.longest[self.kid_node[k]] > self.longest[s]:
-                    self.longest[s] = self.longest[self.kid_node[k]]
 
     def plausible(self, const float[:, :] lp, int blank, double margin, double tol):
         """As ``prefilter.plausible_entities_python``, over the trie: per frame, the states
