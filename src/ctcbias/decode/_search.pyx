@@ -1809,7 +1809,7 @@ cdef class PrefilterTable:
     cdef int n
 
     def __init__(self, goto, depth, output):
-        cdef int s
+        cdef int s, end
         self.n = len(goto)
         self.output = output
         self.tok.assign(self.n, -1)
@@ -1820,8 +1820,12 @@ cdef class PrefilterTable:
                 self.kid_node.push_back(nxt)
                 self.tok[nxt] = tok
             self.depth.push_back(depth[s])
-            # (ints: pushed into a vector[char], this conditional gave 0 every time)
-            self.ends.push_back(1 if output[s] else 0)
+            # (a plain branch: a conditional expression as push_back's argument compiles
+            # into a reference temporary, see _start_id; into a vector[char] it pushed 0)
+            end = 0
+            if output[s]:
+                end = 1
+            self.ends.push_back(end)
         self.kid_start.push_back(self.kid_tok.size())
 
     def plausible(self, const float[:, :] lp, int blank, double margin, double tol):
@@ -1923,7 +1927,9 @@ cdef class PrefilterTable:
         cdef int s, k
         cdef double v
         for s in range(self.n - 1, -1, -1):
-            room[s] = margin * self.depth[s] if self.ends[s] else NEG_INF
+            room[s] = NEG_INF  # (no conditional expression of a vector element: see _start_id)
+            if self.ends[s]:
+                room[s] = margin * self.depth[s]
             for k in range(self.kid_start[s], self.kid_start[s + 1]):
                 v = room[self.kid_node[k]] - cheapest[self.kid_tok[k]]
                 if v > room[s]:
