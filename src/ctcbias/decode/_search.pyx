@@ -1801,8 +1801,9 @@ cdef int ROOM_UPDATES = 2
 cdef class PrefilterTable:
     """The catalog trie as flat arrays for ``prefilter.plausible_entities``: per state its
     children (token, state; children come after their parent in the trie's numbering), its
-    token, its depth and whether entities end on it. Made once per compiled catalog; ``plausible`` allocates its own
-    work arrays, so decodes in several threads may share the table."""
+    token, its depth and whether entities end on it. Made once per compiled catalog;
+    ``plausible`` allocates its own work arrays, so decodes in several threads may share
+    the table."""
 
     cdef vector[int] kid_start, kid_tok, kid_node, tok, depth, ends
     cdef object output
