@@ -1874,33 +1874,32 @@ cdef class PrefilterTable:
             nxt_node.clear()
             nxt_t.clear()
             nxt_b.clear()
-            # staying on the token (a repeat) or in the blanks after it
-            for i in range(<int>cur_node.size()):
-                node = cur_node[i]
-                ct = cur_t[i]
-                cb = cur_b[i]
-                e = room[node]
-                v = ct + cost[self.tok[node]]
-                if v <= e:
-                    self._offer(node, v, nxt_t, pos, nxt_node, nxt_t, nxt_b)
-                v = (ct if ct < cb else cb) + db
-                if v <= e:
-                    self._offer(node, v, nxt_b, pos, nxt_node, nxt_t, nxt_b)
             # a match starting here
             for k in range(self.kid_start[0], self.kid_start[1]):
                 ch = self.kid_node[k]
                 v = 0.0 + cost[self.kid_tok[k]]
                 if v <= room[ch]:
                     self._offer(ch, v, nxt_t, pos, nxt_node, nxt_t, nxt_b)
-            # the next token of a match
             for i in range(<int>cur_node.size()):
                 node = cur_node[i]
+                ct = cur_t[i]
+                cb = cur_b[i]
                 ptok = self.tok[node]
+                # staying on the token (a repeat) or in the blanks after it
+                e = room[node]
+                v = ct + cost[ptok]
+                if v <= e:
+                    self._offer(node, v, nxt_t, pos, nxt_node, nxt_t, nxt_b)
+                v = (ct if ct < cb else cb) + db
+                if v <= e:
+                    self._offer(node, v, nxt_b, pos, nxt_node, nxt_t, nxt_b)
+                # the next token of the match (each offer keeps the lowest cost, so the
+                # order of the offers does not matter)
                 for k in range(self.kid_start[node], self.kid_start[node + 1]):
                     c = self.kid_tok[k]
-                    e = cur_b[i]
-                    if c != ptok and cur_t[i] < e:
-                        e = cur_t[i]
+                    e = cb
+                    if c != ptok and ct < e:
+                        e = ct
                     v = e + cost[c]
                     ch = self.kid_node[k]
                     if v <= room[ch]:
