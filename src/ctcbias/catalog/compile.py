@@ -90,9 +90,6 @@ class CompiledCatalog:
     def __init__(self, items: Sequence[CompiledEntity], vocab: CtcVocab) -> None:
         self.items: tuple[CompiledEntity, ...] = tuple(items)
         self.vocab = vocab
-        # the length of the user's list, for the catalog-size priors: len(items), except
-        # in a subset (see subset)
-        self.list_size = len(self.items)
         # the catalog this one is a subset of (None: none)
         self.parent: CompiledCatalog | None = None
         self._rescue: dict[int, list[tuple[int, ...]]] = {}
@@ -101,14 +98,18 @@ class CompiledCatalog:
     def __len__(self) -> int:
         return len(self.items)
 
+    @property
+    def list_size(self) -> int:
+        """The length of the user's list, for the catalog-size priors: a subset's is its
+        whole list's."""
+        return len(self.parent if self.parent is not None else self)
+
     def subset(self, ids: Sequence[int]) -> CompiledCatalog:
         """The entities ``ids`` of this catalog, for one decode (see
         ``ctcbias.decode.prefilter``): their own trie and BOOST class, but the whole list's
         size for the catalog-size priors and the whole list's words as known words."""
-        root = self.parent or self
         sub = CompiledCatalog([self.items[i] for i in ids], self.vocab)
-        sub.list_size = self.list_size
-        sub.parent = root
+        sub.parent = self.parent if self.parent is not None else self
         return sub
 
     @cached_property

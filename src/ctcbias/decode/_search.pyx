@@ -1838,9 +1838,12 @@ cdef class PrefilterTable:
         cdef int frames = lp.shape[0], size = lp.shape[1]
         cdef int t, c, i, j, k, s, node, ch, ptok
         cdef double top, ct, cb, v, e, db
-        cdef vector[double] cost, room
-        # per frame t, each token's cheapest cost over the frames after t
-        cdef vector[double] later
+        cdef double* cost
+        cdef vector[double] room
+        # per frame t, each token's cost (the frame's best log-prob less the token's), and
+        # its cheapest cost over the frames after t
+        cdef vector[double] costs, later
+        costs.resize(frames * size)
         later.assign((frames + 1) * size, INFINITY)
         for t in range(frames - 1, -1, -1):
             top = lp[t, 0]
@@ -1849,9 +1852,9 @@ cdef class PrefilterTable:
                     top = lp[t, c]
             for c in range(size):
                 v = <double>top - <double>lp[t, c]
+                costs[t * size + c] = v
                 e = later[(t + 1) * size + c]
                 later[t * size + c] = v if v < e else e
-        cost.resize(size)
         room.resize(self.n)
         cdef int step = frames // ROOM_UPDATES + 1
         # the states alive after the frame before (cur) and after this one (nxt), and
@@ -1864,12 +1867,7 @@ cdef class PrefilterTable:
         for t in range(frames):
             if t % step == 0:
                 self._room(room, &later[(t + 1) * size], margin)
-            top = lp[t, 0]
-            for c in range(1, size):
-                if lp[t, c] > top:
-                    top = lp[t, c]
-            for c in range(size):
-                cost[c] = <double>top - <double>lp[t, c]
+            cost = &costs[t * size]
             db = cost[blank]
             nxt_node.clear()
             nxt_t.clear()

@@ -37,21 +37,15 @@ __all__ = ["plausible_entities", "plausible_entities_python", "prefilter_catalog
 TOLERANCE = 1e-9
 
 
-def _use_compiled() -> bool:
-    from ctcbias.decode import beam
-
-    return beam._search is not None and beam._Decoder.use_compiled
-
-
 def plausible_entities(
     log_probs: np.ndarray, compiled: CompiledCatalog, margin: float, blank: int = 0
 ) -> tuple[int, ...]:
     """Ids (ascending) of the entities of ``compiled`` with a token sequence whose
     cheapest alignment anywhere in ``log_probs`` (T, V float32) costs at most ``margin``
     nats per token."""
-    if _use_compiled():
-        from ctcbias.decode import beam
+    from ctcbias.decode import beam  # (beam imports this module)
 
+    if beam.compiled_search():
         table = compiled.__dict__.get("_prefilter_table")
         if table is None:
             trie = compiled.trie
