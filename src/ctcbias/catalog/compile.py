@@ -95,6 +95,18 @@ class CompiledCatalog:
         self._rescue: dict[int, list[tuple[int, ...]]] = {}
         self._merged: tuple[frozenset[str], ...] | None = None
 
+    # What the decoders derive from a catalog and keep with it (the compiled search's C
+    # tables, the pre-filter's arrays, the rescue tables, the unions with the last LM's
+    # vocabulary): left out of a pickle, as each process rebuilds them on first use, so a
+    # catalog sent to worker processes carries its entities and trie, not an LM's words.
+    _DERIVED = ("_search_table", "_prefilter_table", "_prefilter_groups")
+
+    def __getstate__(self) -> dict[str, object]:
+        state = {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+        state["_rescue"] = {}
+        state["_merged"] = None
+        return state
+
     def __len__(self) -> int:
         return len(self.items)
 

@@ -17,7 +17,26 @@ from collections.abc import Callable, Iterable, Sequence
 
 __all__ = ["TokenTrie"]
 
-_UNSET = object()
+
+class _Unset:
+    """The mark of an entry not computed yet. It pickles as a reference to the module's
+    one instance, so a pickled trie (a catalog sent to another process) still knows which
+    entries are unset: a plain ``object()`` would come back as a new object that no entry
+    is, and the entries not computed before pickling would read as that object."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "_UNSET"
+
+
+_UNSET = _Unset()
+
+
+def _every_position(prev: int, tok: int) -> bool:
+    """The default ``starts_word``: every position is a word boundary (a function, not
+    a lambda, so that a trie pickles)."""
+    return True
 
 
 class _Lazy:
@@ -78,7 +97,7 @@ class TokenTrie:
             if state and entity_id not in outputs[state]:
                 outputs[state].append(entity_id)
         self.output: list[tuple[int, ...]] = [tuple(o) for o in outputs]
-        self._starts_word = starts_word or (lambda prev, tok: True)
+        self._starts_word = starts_word or _every_position
         # Fail arcs and matches are computed on first use, per state: a decode visits a
         # few hundred states, and building them all made compiling 10k entities slow.
         self.fail = _Lazy(len(goto), self._fail_of)
