@@ -33,6 +33,14 @@ def test_file_format_unicode_duplicates_blank_lines(tmp_path):
     assert cat.get("new york city").aliases == ("NYC",)
 
 
+def test_file_with_no_entities_warns(tmp_path, caplog):
+    path = write(tmp_path, "\n   \n\n")
+    with caplog.at_level("WARNING", logger="ctcbias.catalog.catalog"):
+        cat = EntityCatalog.from_file(path)
+    assert len(cat) == 0
+    assert "no entities" in caplog.text and str(path) in caplog.text
+
+
 @pytest.mark.parametrize("line", ["Foo\tabc", "Foo\tnan", "Foo\t1\tx\textra", "\t1.0"])
 def test_malformed_line_names_file_and_line(tmp_path, line):
     path = write(tmp_path, "Good\n" + line + "\n")

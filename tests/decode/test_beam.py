@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -251,6 +252,14 @@ def test_bad_inputs():
     with pytest.raises(DecodeError, match="unbiased_rank"):
         DecodeOptions(unbiased_rank=0)
     assert beam_search(np.zeros((0, len(CHARS))), CHARS)[0].text == ""
+
+
+def test_nan_log_probs_are_named_without_a_numpy_warning():
+    lp = np.full((4, len(CHARS)), np.nan)  # (every frame NaN: numpy's nanmax would warn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DecodeError, match="NaN"):
+            beam_search(lp, CHARS)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -76,8 +76,13 @@ class EntityCatalog:
 
     @classmethod
     def from_file(cls, path: str | Path, tokenizer: TokenizerLike | None = None) -> EntityCatalog:
-        """A catalog from an entity-list file (see ``ctcbias.catalog.entity``)."""
-        return cls(read_entity_file(path), tokenizer=tokenizer)
+        """A catalog from an entity-list file (see ``ctcbias.catalog.entity``). A file
+        with no entity in it gives an empty catalog (which biases nothing), with a warning:
+        more often a wrong file than a list meant to be empty."""
+        catalog = cls(read_entity_file(path), tokenizer=tokenizer)
+        if not len(catalog):
+            log.warning("%s: no entities in the file: nothing will be boosted", path)
+        return catalog
 
     def _derive(self, entities: Sequence[Entity]) -> EntityCatalog:
         return EntityCatalog(
