@@ -4,6 +4,7 @@ compiled code writes to the process's standard error."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import os
 import sys
@@ -26,8 +27,13 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
     Nothing is half-written: on an exception the temporary file is removed.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, expected a file to write", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # (named by the path asked for, not the temporary file's)
+        raise OSError(exc.errno, f"cannot write there ({exc.strerror})", str(path)) from None
     try:
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
             yield handle

@@ -108,3 +108,28 @@ def test_eval_none_switches_an_option_off(tmp_path):
     options = json.loads(proc.stdout)["config"]["options"]
     assert options["false_accept_margin"] is None and options["unigram_boost"] is None
     assert options["beam_size"] == 16  # (the rest as the technique sets them)
+
+
+def test_lm_build_paths_that_cannot_be_read_or_written(tmp_path):
+    # a directory or bytes that are no text as the training text, a directory or a place
+    # that cannot hold files as the output: a named error and exit 2, no traceback, and
+    # nothing written
+    text = tmp_path / "text.txt"
+    text.write_text("the cat sat\nthe dog sat\n")
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(bytes(range(128, 256)))
+    out = tmp_path / "lm.arpa"
+    cases = [
+        (["--text", str(tmp_path), "--out", str(out)], "is a directory"),
+        (["--text", str(binary), "--out", str(out)], "not UTF-8"),
+        (["--text", str(text), "--out", str(tmp_path)], "is a directory"),
+        (["--text", str(text), "--out", "/proc/lm.arpa"], "/proc/lm.arpa: cannot write there"),
+    ]
+    for args, message in cases:
+        proc = run("lm", "build", *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert message in proc.stderr and "Traceback" not in proc.stderr, (args, proc.stderr)
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "binary.txt", "text.txt"]
+    assert run("lm", "build", "--text", str(text), "--out", str(out)).returncode == 0
+    assert out.read_text().startswith("\\data\\")

@@ -36,6 +36,29 @@ def test_decode_errors_are_reported(tmp_path, capsys):
     assert "classes" in capsys.readouterr().err
 
 
+def test_unreadable_vocabulary_entity_and_lm_paths_are_named(tmp_path, capsys):
+    (tmp_path / "v.txt").write_text("\n".join(CHARS) + "\n")
+    np.save(tmp_path / "x.npy", peaky("ab"))
+    (tmp_path / "gap.json").write_text('{"a": 0, "b": 2}')
+    (tmp_path / "str.json").write_text('"abc"')
+    (tmp_path / "cut.json").write_text('["a", "b"')
+    (tmp_path / "bin.txt").write_bytes(bytes(range(128, 256)))
+    base = ["decode", "--logits", str(tmp_path / "x.npy")]
+    cases = [
+        (["--vocab", str(tmp_path)], "cannot read it"),
+        (["--vocab", str(tmp_path / "gap.json")], "ids are not 0..n-1"),
+        (["--vocab", str(tmp_path / "str.json")], "JSON list"),
+        (["--vocab", str(tmp_path / "cut.json")], "JSON list"),
+        (["--vocab", str(tmp_path / "bin.txt")], "not UTF-8"),
+        (["--vocab", str(tmp_path / "v.txt"), "--entities", str(tmp_path)], "cannot read"),
+        (["--vocab", str(tmp_path / "v.txt"), "--lm", str(tmp_path)], "is a directory"),
+    ]
+    for extra, message in cases:
+        assert main(base + extra) == 2, extra
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (extra, err)
+
+
 def test_none_flag_disables_instead_of_keeping_the_default(capsys):
     import argparse
 

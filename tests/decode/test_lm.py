@@ -112,6 +112,28 @@ def test_bad_lm_files(tmp_path):
         ArpaLM(bad)
     with pytest.raises(DecodeError, match="empty"):
         build_arpa([], 3, tmp_path / "x.arpa")
+    # a directory, bytes that are no text, a broken gzip file, a malformed section header:
+    # named errors, not tracebacks (with either reader)
+    junk = tmp_path / "junk.arpa"
+    junk.write_bytes(bytes(range(128, 256)) * 4)
+    broken = tmp_path / "broken.arpa.gz"
+    broken.write_bytes(b"not gzip")
+    header = tmp_path / "header.arpa"
+    header.write_text("\\data\\\nngram 1=1\n\n\\x-grams:\n-1\ta\n\\end\\\n")
+    backends = ["python"]
+    try:
+        import kenlm  # noqa: F401
+        backends.append("kenlm")
+    except ImportError:
+        pass
+    for backend in backends:
+        with pytest.raises(DecodeError, match="is a directory"):
+            load_lm(tmp_path, backend=backend)
+        for path in (junk, broken):
+            with pytest.raises(DecodeError, match=path.name):
+                load_lm(path, backend=backend)
+    with pytest.raises(DecodeError, match="malformed ARPA section"):
+        load_lm(header, backend="python")
 
 
 def test_kenlm_loads_quietly_and_explains_bad_files(arpa, tmp_path, capfd):

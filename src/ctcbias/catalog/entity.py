@@ -123,6 +123,8 @@ def read_entity_file(path: str | Path) -> list[Entity]:
         raise CatalogError(f"{path}: entity file not found") from None
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise CatalogError(f"{path}: cannot read the entity file ({exc.strerror or exc})") from None
     out: list[Entity] = []
     for lineno, line in enumerate(text.splitlines(), 1):
         entity = parse_entity_line(line, f"{path}:{lineno}")

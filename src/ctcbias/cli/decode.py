@@ -106,14 +106,30 @@ def read_vocab(path: str | Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DecodeError(f"vocabulary {path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise DecodeError(
+            f"vocabulary {path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise DecodeError(f"vocabulary {path}: cannot read it ({exc.strerror or exc})") from None
     if path.suffix == ".json":
-        data = json.loads(text)
-        if isinstance(data, dict):
-            tokens = [""] * len(data)
-            for tok, i in data.items():
-                tokens[int(i)] = tok
-            return tokens
-        return [str(t) for t in data]
+        try:
+            data = json.loads(text)
+            if isinstance(data, dict):
+                if {int(i) for i in data.values()} != set(range(len(data))):
+                    raise ValueError("the ids are not 0..n-1, each once")
+                tokens = [""] * len(data)
+                for tok, i in data.items():
+                    tokens[int(i)] = tok
+                return tokens
+            if not isinstance(data, list):
+                raise TypeError(f"a JSON {type(data).__name__}")
+            return [str(t) for t in data]
+        except (ValueError, TypeError) as exc:
+            raise DecodeError(
+                f"vocabulary {path}: expected a JSON list of tokens or {{token: id}} with ids "
+                f"0..n-1 ({exc})"
+            ) from None
     return [line.rstrip("\r\n") for line in text.splitlines()]
 
 

@@ -16,17 +16,22 @@ log = logging.getLogger(__name__)
 def _sentences(path: Path, normalize: bool) -> Iterator[str]:
     from ctcbias.text.normalize import normalize_text
 
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            text = normalize_text(line) if normalize else " ".join(line.split())
-            if text:
-                yield text
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                text = normalize_text(line) if normalize else " ".join(line.split())
+                if text:
+                    yield text
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"LM text {path}: not UTF-8 text ({exc.reason})") from None
 
 
 def run_build(args: argparse.Namespace) -> int:
     from ctcbias.decode.lmbuild import build_arpa
 
     path = Path(args.text)
+    if path.is_dir():
+        raise DecodeError(f"LM text {path}: is a directory, expected a text file")
     if not path.is_file():
         raise DecodeError(f"LM text {path}: file not found")
     start = time.perf_counter()

@@ -13,6 +13,8 @@ import sys
 
 from ctcbias.errors import CtcbiasError
 
+log = logging.getLogger("ctcbias.cli")
+
 # module name in ctcbias.cli -> imported lazily so one broken group never hides the others
 GROUPS = ("transcribe", "decode", "data", "train", "eval", "export", "lm", "catalog", "serve")
 
@@ -46,6 +48,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except CtcbiasError as exc:
         print(f"ctcbias: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # a path given that cannot be read or written (a directory, no permission, a full
+        # disk) where no reader names it itself: the path (a rename's target) and why
+        log.debug("file error", exc_info=True)
+        where = exc.filename2 if exc.filename2 is not None else exc.filename
+        why = exc.strerror or str(exc)
+        print(f"ctcbias: error: {where}: {why}" if where is not None else f"ctcbias: error: {why}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ctcbias: interrupted", file=sys.stderr)

@@ -123,6 +123,8 @@ class KenLM(LanguageModel):
         except ImportError:
             raise DecodeError(f"KenLM is not installed: {KENLM_HINT}") from None
         path = Path(path)
+        if path.is_dir():
+            raise DecodeError(f"language model {path}: is a directory, expected an LM file")
         if not path.is_file():
             raise DecodeError(f"language model {path}: file not found")
         self._kenlm = kenlm
@@ -131,6 +133,12 @@ class KenLM(LanguageModel):
         try:
             with captured_stderr() as chatter:
                 self.model = kenlm.Model(str(path))
+        except UnicodeDecodeError:
+            # (kenlm's message quotes the file's bytes, which are not text here)
+            raise DecodeError(
+                f"language model {path}: kenlm could not read it (not an ARPA or KenLM "
+                "binary file)"
+            ) from None
         except (OSError, RuntimeError) as exc:
             detail = _last_line(chatter.text)
             raise DecodeError(
@@ -169,6 +177,8 @@ class ArpaLM(LanguageModel):
 
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
+        if path.is_dir():
+            raise DecodeError(f"language model {path}: is a directory, expected an LM file")
         if not path.is_file():
             raise DecodeError(f"language model {path}: file not found")
         self.path = path
@@ -177,30 +187,45 @@ class ArpaLM(LanguageModel):
         opener = gzip.open if path.suffix == ".gz" else open
         order = 0
         section = 0
-        with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
-            for lineno, raw in enumerate(handle, 1):
-                line = raw.strip()
-                if not line:
-                    continue
-                if line.startswith("\\"):
-                    if line.endswith("-grams:"):
-                        section = int(line[1:].split("-")[0])
-                        order = max(order, section)
-                    elif line == "\\end\\":
-                        break
-                    continue
-                if section == 0:
-                    continue
-                parts = line.split()
-                try:
-                    logp = float(parts[0])
-                    words = tuple(parts[1 : 1 + section])
-                    backoff = float(parts[1 + section]) if len(parts) > 1 + section else 0.0
-                except (ValueError, IndexError):
-                    raise DecodeError(f"{path}:{lineno}: malformed ARPA line {line!r}") from None
-                if len(words) != section:
-                    raise DecodeError(f"{path}:{lineno}: expected a {section}-gram: {line!r}")
-                self.table[words] = (logp, backoff)
+        try:
+            with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+                for lineno, raw in enumerate(handle, 1):
+                    line = raw.strip()
+                    if not line:
+                        continue
+                    if line.startswith("\\"):
+                        if line.endswith("-grams:"):
+                            try:
+                                section = int(line[1:].split("-")[0])
+                            except ValueError:
+                                raise DecodeError(
+                                    f"{path}:{lineno}: malformed ARPA section {line!r}"
+                                ) from None
+                            order = max(order, section)
+                        elif line == "\\end\\":
+                            break
+                        continue
+                    if section == 0:
+                        continue
+                    parts = line.split()
+                    try:
+                        logp = float(parts[0])
+                        words = tuple(parts[1 : 1 + section])
+                        backoff = float(parts[1 + section]) if len(parts) > 1 + section else 0.0
+                    except (ValueError, IndexError):
+                        raise DecodeError(
+                            f"{path}:{lineno}: malformed ARPA line {line!r}"
+                        ) from None
+                    if len(words) != section:
+                        raise DecodeError(f"{path}:{lineno}: expected a {section}-gram: {line!r}")
+                    self.table[words] = (logp, backoff)
+        except UnicodeDecodeError as exc:
+            raise DecodeError(
+                f"language model {path}: not ARPA text ({exc.reason} at byte {exc.start}; a "
+                "KenLM binary needs the kenlm module)"
+            ) from None
+        except (OSError, EOFError) as exc:  # a bad or truncated gzip file, ...
+            raise DecodeError(f"language model {path}: cannot read it ({exc})") from None
         if order == 0:
             raise DecodeError(f"{path}: no n-gram sections: not an ARPA file")
         self.order = order
