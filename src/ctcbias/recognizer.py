@@ -140,6 +140,8 @@ class Recognizer:
         from ctcbias.model.checkpoint import load_model
 
         path = Path(path) if path else default_model_path()
+        if path.is_dir():
+            raise ModelError(f"model {path}: is a directory, expected a checkpoint file")
         if not path.is_file():
             raise ModelError(
                 f"model {path}: no such file"

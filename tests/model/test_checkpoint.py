@@ -53,6 +53,14 @@ def test_errors(tmp_path, tokenizer):
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(ModelError, match="cannot be read"):
         load_model(bad)
+    # bytes that look like a pickle: one line saying so, not torch's paragraphs of advice
+    pickled = tmp_path / "pickled.pt"
+    pickled.write_bytes(b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01cos\nsystem\nq\x02s.")
+    with pytest.raises(ModelError, match=r"pickled\.pt: cannot be read") as info:
+        load_model(pickled)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 300
+    with pytest.raises(ModelError, match="is a directory"):
+        load_model(tmp_path)
     torch.save({"x": 1}, tmp_path / "other.pt")
     with pytest.raises(ModelError, match="not a ctcbias checkpoint"):
         load_model(tmp_path / "other.pt")

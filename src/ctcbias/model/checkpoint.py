@@ -11,6 +11,7 @@ Layout (a dict saved with ``torch.save``, loadable with ``weights_only=True``)::
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +105,22 @@ def save_checkpoint(
 def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
     """The raw checkpoint dict; ModelError when missing, unreadable or not ours."""
     path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"checkpoint {path}: is a directory, expected a checkpoint file")
     if not path.is_file():
         raise ModelError(f"checkpoint {path}: no such file")
     try:
         payload = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # truncated zip, pickle error, not a torch file at all
+        # (torch's own message runs to several lines of advice on weights_only: its first
+        # line says what went wrong)
+        if isinstance(exc, pickle.UnpicklingError):
+            why = "its bytes are no torch data"
+        else:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            why = f"{type(exc).__name__}: {first[:200]}"
         raise ModelError(
-            f"checkpoint {path}: cannot be read ({type(exc).__name__}: {exc})"
+            f"checkpoint {path}: cannot be read, not a torch checkpoint file ({why})"
         ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(
