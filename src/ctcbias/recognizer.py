@@ -9,6 +9,7 @@ result.text, result.words, result.entities
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -317,20 +318,27 @@ class Recognizer:
         return self._lms[key]
 
     def compile_catalog(self, entities: Any) -> Any:
-        """An ``EntityCatalog`` compiled for this model's tokenizer (a list, or a file path)."""
-        from ctcbias.catalog import EntityCatalog
+        """An ``EntityCatalog`` compiled for this model's tokenizer (a list of names, a
+        mapping of names to weights, or a file path)."""
+        from ctcbias.catalog import Entity, EntityCatalog
 
         if isinstance(entities, (str, Path)):
             cat = EntityCatalog.from_file(entities, tokenizer=self.tokenizer)
         elif isinstance(entities, EntityCatalog):
             cat = entities
+        elif isinstance(entities, Mapping):
+            cat = EntityCatalog.from_entities(
+                [Entity(str(name), weight) for name, weight in entities.items()],
+                tokenizer=self.tokenizer,
+            )
         else:
             cat = EntityCatalog.from_entities(list(entities), tokenizer=self.tokenizer)
         cat.compile(self.tokenizer)
         return cat
 
     def compiled_catalog(self, entities: Any) -> Any:
-        """``entities`` (names, a file path, an ``EntityCatalog`` or a ``CompiledCatalog``)
+        """``entities`` (names, names to weights, a file path, an ``EntityCatalog`` or a
+        ``CompiledCatalog``)
         compiled for this model's tokenizer. Names and files are compiled once and kept
         (up to ``catalog_cache_entities`` entities in all, least recently used out); a
         file is compiled again when it changes (size or modification time)."""
@@ -347,6 +355,12 @@ class Recognizer:
             except OSError:  # compile_catalog names the file and the problem
                 return self.compile_catalog(path).compile(self.tokenizer)
             key: Any = ("file", str(path.resolve()), st.st_mtime_ns, st.st_size)
+        elif isinstance(entities, Mapping):
+            key = ("weights", tuple(entities.items()))
+            try:
+                hash(key)
+            except TypeError:  # weights that are not plain numbers: not kept
+                return self.compile_catalog(entities).compile(self.tokenizer)
         else:
             entities = list(entities)
             key = ("names", tuple(entities))
@@ -382,7 +396,7 @@ class Recognizer:
             return greedy_transcript(ac.log_probs, self.vocab, frame_shift_s=ac.frame_shift_s)
         from ctcbias.decode import DecodeOptions, decode_logits
 
-        options = replace(options or DecodeOptions(), frame_shift_s=ac.frame_shift_s)
+        options = replace(DecodeOptions.coerce(options), frame_shift_s=ac.frame_shift_s)
         if catalog is not None:
             # names, a file or an EntityCatalog: compiled with this model's tokenizer
             # (more tokenization variants than compiling from the token strings)

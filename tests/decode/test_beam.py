@@ -254,6 +254,27 @@ def test_bad_inputs():
     assert beam_search(np.zeros((0, len(CHARS))), CHARS)[0].text == ""
 
 
+def test_catalog_as_a_path_or_names_with_weights_and_options_as_a_mapping(tmp_path):
+    lp = peaky("call pertsy now", "call pertzy now", gap=2.0)
+    # a string is a path (as Recognizer.transcribe takes it), never a list of letters
+    with pytest.raises(DecodeError, match="path of an entity file"):
+        beam_search(lp, CHARS, catalog="Pertzy")
+    path = tmp_path / "names.txt"
+    path.write_text("Pertzy\n", encoding="utf-8")
+    assert beam_search(lp, CHARS, catalog=str(path))[0].text == "call Pertzy now"
+    assert beam_search(lp, CHARS, catalog=path)[0].text == "call Pertzy now"
+    # names to weights: the weight counts (a large negative one keeps the name out)
+    assert beam_search(lp, CHARS, catalog={"Pertzy": 0.0})[0].text == "call Pertzy now"
+    assert beam_search(lp, CHARS, catalog={"Pertzy": -20.0})[0].text == "call pertsy now"
+    # options as a mapping of DecodeOptions fields
+    hyps = beam_search(lp, CHARS, catalog=["Pertzy"], options={"nbest": 3})
+    assert len(hyps) == 3 and hyps[0].text == "call Pertzy now"
+    with pytest.raises(DecodeError, match=r"unknown field\(s\) \['beam'\]"):
+        beam_search(lp, CHARS, options={"beam": 4})
+    with pytest.raises(DecodeError, match="got str"):
+        beam_search(lp, CHARS, options="fast")
+
+
 def test_nan_log_probs_are_named_without_a_numpy_warning():
     lp = np.full((4, len(CHARS)), np.nan)  # (every frame NaN: numpy's nanmax would warn)
     with warnings.catch_warnings():

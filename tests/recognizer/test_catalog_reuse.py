@@ -40,3 +40,11 @@ def test_decode_with_names_equals_decode_with_the_compiled_list(rec):
     again = rec.decode(ac, catalog=names)  # from the kept list
     compiled = EntityCatalog.from_entities(names, tokenizer=rec.tokenizer).compile(rec.tokenizer)
     assert by_names.text == again.text == rec.decode(ac, catalog=compiled).text
+
+
+def test_names_with_weights_are_kept_with_their_weights(rec):
+    weighted = {"Okonkwo": 1.5, "Aalsmeer": 0.0}
+    first = rec.compiled_catalog(weighted)
+    assert [i.entity.weight for i in first.items] == [1.5, 0.0]
+    assert rec.compiled_catalog(dict(weighted)) is first
+    assert rec.compiled_catalog({"Okonkwo": 2.5, "Aalsmeer": 0.0}) is not first

@@ -19,8 +19,9 @@ import heapq
 import logging
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -49,7 +50,10 @@ __all__ = ["beam_search", "decode_logits", "resolve_catalog", "check_log_probs",
 NEG_INF = float("-inf")
 # Frames after a token's node in which its log-prob peak is looked for (see _peaks).
 PEAK_SPAN = 25
-CatalogInput = EntityCatalog | CompiledCatalog | Sequence[str | Entity] | None
+CatalogInput = (
+    EntityCatalog | CompiledCatalog | Sequence[str | Entity] | Mapping[str, float] | str
+    | os.PathLike | None
+)
 
 
 def _lse(a: float, b: float) -> float:
@@ -110,9 +114,22 @@ def check_log_probs(log_probs: object, vocab_size: int) -> np.ndarray:
 
 
 def resolve_catalog(catalog: CatalogInput, vocab: CtcVocab) -> CompiledCatalog | None:
-    """The catalog compiled for ``vocab`` (None for no or an empty catalog)."""
+    """The catalog compiled for ``vocab`` (None for no or an empty catalog). Besides a
+    catalog or a list of names: a mapping of names to weights, or the path of an entity
+    file (a string is a path, as ``Recognizer.transcribe`` takes it: iterated, a name
+    would become a list of letters)."""
     if catalog is None:
         return None
+    if isinstance(catalog, (str, os.PathLike)):
+        path = Path(catalog)
+        if not path.is_file():
+            raise DecodeError(
+                f"catalog {str(catalog)!r}: a string is read as the path of an entity file, "
+                "and there is no such file (for names, pass a list: [name, ...])"
+            )
+        catalog = EntityCatalog.from_file(path)
+    elif isinstance(catalog, Mapping):
+        catalog = [Entity(str(name), weight) for name, weight in catalog.items()]
     if isinstance(catalog, CompiledCatalog):
         if catalog.vocab.fingerprint != vocab.fingerprint:
             raise DecodeError("catalog was compiled for a different vocabulary")
@@ -1222,16 +1239,16 @@ def beam_search(
         log_probs: (T, V) float, natural-log CTC posteriors of one utterance (numpy or torch).
         vocab: the V token strings (sentencepiece pieces with ``▁``, or characters with a
             ``|`` word delimiter), or a ``CtcVocab``.
-        catalog: an ``EntityCatalog``, a ``CompiledCatalog`` or a list of names; None for
-            plain beam search.
-        options: ``DecodeOptions`` (defaults if None).
+        catalog: an ``EntityCatalog``, a ``CompiledCatalog``, a list of names, a mapping of
+            names to weights, or the path of an entity file; None for plain beam search.
+        options: ``DecodeOptions``, or a mapping of its fields (defaults if None).
         lm: a word ``LanguageModel`` (see ``ctcbias.decode.lm``); None for no LM.
         blank: CTC blank index (when ``vocab`` is a list).
 
     Returns:
         Up to ``options.nbest`` hypotheses, best first.
     """
-    options = options or DecodeOptions()
+    options = DecodeOptions.coerce(options)
     ctc_vocab = CtcVocab.coerce(vocab, blank)
     arr = check_log_probs(log_probs, len(ctc_vocab))
     compiled = resolve_catalog(catalog, ctc_vocab)
@@ -1256,7 +1273,7 @@ def decode_logits(
     blank: int = 0,
 ) -> Transcript:
     """``beam_search`` reduced to a ``Transcript`` (best hypothesis + n-best)."""
-    options = options or DecodeOptions()
+    options = DecodeOptions.coerce(options)
     hyps = beam_search(log_probs, vocab, catalog, options, lm, blank=blank)
     frames = int(np.shape(log_probs)[0])
     return Transcript.from_hypotheses(hyps, round(frames * options.frame_shift_s, 3))

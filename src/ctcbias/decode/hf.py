@@ -84,7 +84,7 @@ class HFCTCAdapter:
         """Decode one waveform (16 kHz mono float) with the biased beam search."""
         from dataclasses import replace
 
-        options = replace(options or DecodeOptions(), frame_shift_s=self.frame_shift_s)
+        options = replace(DecodeOptions.coerce(options), frame_shift_s=self.frame_shift_s)
         return decode_logits(self.log_probs(audio, sample_rate), self.vocab, catalog, options, lm)
 
     @property

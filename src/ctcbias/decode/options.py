@@ -7,6 +7,7 @@ values are checked once, in ``__post_init__``.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
 from ctcbias.errors import DecodeError
@@ -151,6 +152,27 @@ class DecodeOptions:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def coerce(cls, options: object) -> DecodeOptions:
+        """``options`` as ``DecodeOptions``: None gives the defaults, a mapping its fields
+        (``{"beam_size": 32}``; an unknown name is an error that lists the known ones)."""
+        if options is None:
+            return cls()
+        if isinstance(options, cls):
+            return options
+        if isinstance(options, Mapping):
+            known = {f.name for f in fields(cls)}
+            unknown = sorted(str(k) for k in options if k not in known)
+            if unknown:
+                raise DecodeError(
+                    f"options: unknown field(s) {unknown}; DecodeOptions has {sorted(known)}"
+                )
+            return cls(**options)
+        raise DecodeError(
+            f"options: expected DecodeOptions, a mapping of its fields or None, got "
+            f"{type(options).__name__}"
+        )
 
     @classmethod
     def unbiased(cls, **overrides: object) -> DecodeOptions:
