@@ -9,7 +9,7 @@ result.text, result.words, result.entities
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ctcbias.catalog.cache import CompiledLists
-from ctcbias.errors import ModelError
+from ctcbias.errors import CatalogError, ModelError
 from ctcbias.paths import DEFAULT_MODEL_DIR
 
 log = logging.getLogger(__name__)
@@ -326,6 +326,11 @@ class Recognizer:
             cat = EntityCatalog.from_file(entities, tokenizer=self.tokenizer)
         elif isinstance(entities, EntityCatalog):
             cat = entities
+        elif not isinstance(entities, Iterable):
+            raise CatalogError(
+                "catalog: expected names, names to weights, an entity-file path, an "
+                f"EntityCatalog or a CompiledCatalog, got {type(entities).__name__}"
+            )
         elif isinstance(entities, Mapping):
             cat = EntityCatalog.from_entities(
                 [Entity(str(name), weight) for name, weight in entities.items()],
@@ -355,6 +360,8 @@ class Recognizer:
             except OSError:  # compile_catalog names the file and the problem
                 return self.compile_catalog(path).compile(self.tokenizer)
             key: Any = ("file", str(path.resolve()), st.st_mtime_ns, st.st_size)
+        elif not isinstance(entities, Iterable):  # compile_catalog names the problem
+            return self.compile_catalog(entities)
         elif isinstance(entities, Mapping):
             key = ("weights", tuple(entities.items()))
             try:

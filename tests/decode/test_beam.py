@@ -273,6 +273,11 @@ def test_catalog_as_a_path_or_names_with_weights_and_options_as_a_mapping(tmp_pa
         beam_search(lp, CHARS, options={"beam": 4})
     with pytest.raises(DecodeError, match="got str"):
         beam_search(lp, CHARS, options="fast")
+    # and what is none of these is named, not a TypeError or AttributeError from inside
+    with pytest.raises(DecodeError, match="catalog: expected .* got int"):
+        beam_search(lp, CHARS, catalog=5)
+    with pytest.raises(DecodeError, match="lm: expected a LanguageModel .* got str"):
+        beam_search(lp, CHARS, lm="my.arpa")
 
 
 def test_nan_log_probs_are_named_without_a_numpy_warning():

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from ctcbias.catalog import EntityCatalog
+from ctcbias.errors import CatalogError
 
 from .helpers import EXAMPLES
 
@@ -48,3 +51,8 @@ def test_names_with_weights_are_kept_with_their_weights(rec):
     assert [i.entity.weight for i in first.items] == [1.5, 0.0]
     assert rec.compiled_catalog(dict(weighted)) is first
     assert rec.compiled_catalog({"Okonkwo": 2.5, "Aalsmeer": 0.0}) is not first
+
+
+def test_a_catalog_of_the_wrong_type_is_named(rec):
+    with pytest.raises(CatalogError, match="got int"):
+        rec.compiled_catalog(5)

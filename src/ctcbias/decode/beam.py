@@ -19,7 +19,7 @@ import heapq
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -136,6 +136,11 @@ def resolve_catalog(catalog: CatalogInput, vocab: CtcVocab) -> CompiledCatalog |
         compiled = catalog
     else:
         if not isinstance(catalog, EntityCatalog):
+            if not isinstance(catalog, Iterable):
+                raise DecodeError(
+                    "catalog: expected an EntityCatalog, a CompiledCatalog, names, names to "
+                    f"weights or an entity-file path, got {type(catalog).__name__}"
+                )
             catalog = EntityCatalog.from_entities(catalog)
         compiled = catalog.compiled_for(vocab)
     return compiled if len(compiled) else None
@@ -1249,6 +1254,11 @@ def beam_search(
         Up to ``options.nbest`` hypotheses, best first.
     """
     options = DecodeOptions.coerce(options)
+    if lm is not None and not all(hasattr(lm, name) for name in ("start", "score", "finish")):
+        raise DecodeError(
+            "lm: expected a LanguageModel (ctcbias.decode.load_lm(path)) or None, got "
+            f"{type(lm).__name__}"
+        )
     ctc_vocab = CtcVocab.coerce(vocab, blank)
     arr = check_log_probs(log_probs, len(ctc_vocab))
     compiled = resolve_catalog(catalog, ctc_vocab)
