@@ -50,3 +50,20 @@ def test_wav2vec2_adapter_with_random_tiny_model(tmp_path):
     out = adapter.transcribe(audio, catalog=["Pertzye"])
     assert out.duration == pytest.approx(lp.shape[0] * 0.02)
     assert all(w.start <= w.end for w in out.words)
+    # an audio file (path, bytes) is read and resampled to 16 kHz: the same frames as the
+    # waveform handed over directly (8 kHz here, so resampling is used)
+    import soundfile as sf
+
+    from ctcbias.audio.load import load_audio
+    from ctcbias.errors import AudioError
+
+    path = tmp_path / "clip.wav"
+    sf.write(path, audio[::2], 8000, subtype="FLOAT")
+    from_file = adapter.log_probs(path)
+    from_array = adapter.log_probs(load_audio(path))
+    np.testing.assert_allclose(from_file, from_array)
+    assert adapter.transcribe(str(path)).text == adapter.transcribe(path.read_bytes()).text
+    with pytest.raises(AudioError, match="mono waveform"):
+        adapter.log_probs(np.zeros((2, 16000), dtype=np.float32))
+    with pytest.raises(AudioError, match="missing.wav"):
+        adapter.transcribe(tmp_path / "missing.wav")

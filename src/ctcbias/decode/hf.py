@@ -6,6 +6,7 @@ loaded yourself).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from ctcbias.decode.beam import CatalogInput, decode_logits
 from ctcbias.decode.lm import LanguageModel
 from ctcbias.decode.options import DecodeOptions
 from ctcbias.decode.result import Transcript
-from ctcbias.errors import DecodeError
+from ctcbias.errors import AudioError, DecodeError
 
 __all__ = ["HFCTCAdapter", "vocab_from_hf_tokenizer"]
 
@@ -58,9 +59,22 @@ class HFCTCAdapter:
                 f"model has {out} output classes but its tokenizer has {len(tokens)} tokens"
             )
 
-    def log_probs(self, audio: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
-        """(T, V) float32 natural-log posteriors of a mono waveform."""
+    def log_probs(self, audio: Any, sample_rate: int = 16000) -> np.ndarray:
+        """(T, V) float32 natural-log posteriors of a mono waveform (an array at
+        ``sample_rate``), or of an audio file (a path, its bytes or a binary file object:
+        read and resampled to 16 kHz by ``ctcbias.audio.load_audio``)."""
         import torch
+
+        if isinstance(audio, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(audio, "read"):
+            from ctcbias.audio.load import SAMPLE_RATE, load_audio
+
+            audio, sample_rate = load_audio(audio), SAMPLE_RATE
+        audio = np.asarray(audio)
+        if audio.ndim != 1 or not np.issubdtype(audio.dtype, np.number):
+            raise AudioError(
+                f"audio: expected a mono waveform (1-D numbers) or an audio file, got an "
+                f"array of shape {audio.shape} and dtype {audio.dtype}"
+            )
 
         feature_extractor = getattr(self.processor, "feature_extractor", None)
         if feature_extractor is not None:
@@ -75,13 +89,14 @@ class HFCTCAdapter:
 
     def transcribe(
         self,
-        audio: np.ndarray,
+        audio: Any,
         catalog: CatalogInput = None,
         options: DecodeOptions | None = None,
         lm: LanguageModel | None = None,
         sample_rate: int = 16000,
     ) -> Transcript:
-        """Decode one waveform (16 kHz mono float) with the biased beam search."""
+        """Decode one waveform (mono, at ``sample_rate``) or audio file with the biased
+        beam search."""
         from dataclasses import replace
 
         options = replace(DecodeOptions.coerce(options), frame_shift_s=self.frame_shift_s)
