@@ -65,7 +65,8 @@ class HFCTCAdapter:
         read and resampled to 16 kHz by ``ctcbias.audio.load_audio``)."""
         import torch
 
-        if isinstance(audio, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(audio, "read"):
+        file_like = isinstance(audio, (str, os.PathLike, bytes, bytearray, memoryview))
+        if file_like or hasattr(audio, "read"):
             from ctcbias.audio.load import SAMPLE_RATE, load_audio
 
             audio, sample_rate = load_audio(audio), SAMPLE_RATE
