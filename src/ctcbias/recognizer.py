@@ -141,9 +141,7 @@ class Recognizer:
         from ctcbias.model.checkpoint import load_model
 
         path = Path(path) if path else default_model_path()
-        if path.is_dir():
-            raise ModelError(f"model {path}: is a directory, expected a checkpoint file")
-        if not path.is_file():
+        if not path.exists():  # (a directory: read_checkpoint says so)
             raise ModelError(
                 f"model {path}: no such file"
                 + (
@@ -320,7 +318,7 @@ class Recognizer:
     def compile_catalog(self, entities: Any) -> Any:
         """An ``EntityCatalog`` compiled for this model's tokenizer (a list of names, a
         mapping of names to weights, or a file path)."""
-        from ctcbias.catalog import Entity, EntityCatalog
+        from ctcbias.catalog import EntityCatalog
 
         if isinstance(entities, (str, Path)):
             cat = EntityCatalog.from_file(entities, tokenizer=self.tokenizer)
@@ -331,13 +329,8 @@ class Recognizer:
                 "catalog: expected names, names to weights, an entity-file path, an "
                 f"EntityCatalog or a CompiledCatalog, got {type(entities).__name__}"
             )
-        elif isinstance(entities, Mapping):
-            cat = EntityCatalog.from_entities(
-                [Entity(str(name), weight) for name, weight in entities.items()],
-                tokenizer=self.tokenizer,
-            )
-        else:
-            cat = EntityCatalog.from_entities(list(entities), tokenizer=self.tokenizer)
+        else:  # names, or names to weights
+            cat = EntityCatalog.from_entities(entities, tokenizer=self.tokenizer)
         cat.compile(self.tokenizer)
         return cat
 

@@ -7,7 +7,7 @@ catalogs that share every already-compiled entity, so adding a name compiles one
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from ctcbias.catalog.compile import (
@@ -69,9 +69,14 @@ class EntityCatalog:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_entities(
-        cls, items: Iterable[str | Entity], tokenizer: TokenizerLike | None = None
+        cls,
+        items: Iterable[str | Entity] | Mapping[str, float],
+        tokenizer: TokenizerLike | None = None,
     ) -> EntityCatalog:
-        """A catalog of strings (written forms) and/or ``Entity`` objects."""
+        """A catalog of strings (written forms) and/or ``Entity`` objects, or of a
+        mapping of written forms to weights."""
+        if isinstance(items, Mapping):
+            items = [Entity(str(name), weight) for name, weight in items.items()]
         return cls(items, tokenizer=tokenizer)
 
     @classmethod

@@ -128,8 +128,6 @@ def resolve_catalog(catalog: CatalogInput, vocab: CtcVocab) -> CompiledCatalog |
                 "and there is no such file (for names, pass a list: [name, ...])"
             )
         catalog = EntityCatalog.from_file(path)
-    elif isinstance(catalog, Mapping):
-        catalog = [Entity(str(name), weight) for name, weight in catalog.items()]
     if isinstance(catalog, CompiledCatalog):
         if catalog.vocab.fingerprint != vocab.fingerprint:
             raise DecodeError("catalog was compiled for a different vocabulary")

@@ -114,6 +114,16 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
+def _lm_file(path: str | Path) -> Path:
+    """``path`` as a Path, if it is a file (a DecodeError saying what it is otherwise)."""
+    path = Path(path)
+    if path.is_dir():
+        raise DecodeError(f"language model {path}: is a directory, expected an LM file")
+    if not path.is_file():
+        raise DecodeError(f"language model {path}: file not found")
+    return path
+
+
 class KenLM(LanguageModel):
     """An ARPA or KenLM-binary model queried through the ``kenlm`` module."""
 
@@ -122,11 +132,7 @@ class KenLM(LanguageModel):
             import kenlm
         except ImportError:
             raise DecodeError(f"KenLM is not installed: {KENLM_HINT}") from None
-        path = Path(path)
-        if path.is_dir():
-            raise DecodeError(f"language model {path}: is a directory, expected an LM file")
-        if not path.is_file():
-            raise DecodeError(f"language model {path}: file not found")
+        path = _lm_file(path)
         self._kenlm = kenlm
         # KenLM prints a hint and a progress bar to the process's stderr while it reads an
         # ARPA file: kept out of the user's terminal, logged at debug level
@@ -176,11 +182,7 @@ class ArpaLM(LanguageModel):
     """
 
     def __init__(self, path: str | Path) -> None:
-        path = Path(path)
-        if path.is_dir():
-            raise DecodeError(f"language model {path}: is a directory, expected an LM file")
-        if not path.is_file():
-            raise DecodeError(f"language model {path}: file not found")
+        path = _lm_file(path)
         self.path = path
         # n-gram tuple -> (log10 prob, log10 backoff)
         self.table: dict[tuple[str, ...], tuple[float, float]] = {}
