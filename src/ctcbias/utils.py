@@ -20,6 +20,20 @@ def _umask() -> int:
     return mask
 
 
+def check_writable(path: str | Path) -> Path:
+    """Fail now, with the error ``atomic_write(path)`` would give, if ``path`` cannot be
+    written: for a long job (an evaluation, an LM build) whose output comes at its end.
+    Makes the parent folder, as ``atomic_write`` does; writes nothing at ``path``."""
+    path = Path(path)
+    with contextlib.suppress(_Probed), atomic_write(path):
+        raise _Probed  # (the temporary file was made: stop before the rename)
+    return path
+
+
+class _Probed(Exception):
+    pass
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open a temporary file beside ``path``; rename it over ``path`` only on success.

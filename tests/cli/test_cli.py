@@ -82,6 +82,26 @@ def test_eval_scores_a_manifest(tmp_path):
     assert res["config"]["techniques"] == ["none"]
 
 
+def test_eval_checks_its_output_path_before_the_run(tmp_path):
+    """`eval --out` given a folder, or a place that cannot hold files, stops at once with
+    a named error (exit 2) instead of after a whole evaluation."""
+    import os
+    import time
+
+    from ctcbias.data.manifest import Utterance, write_manifest
+
+    name, voice, text = (EXAMPLES / "transcripts.tsv").read_text().splitlines()[0].split("\t")
+    manifest = tmp_path / "ex.jsonl"
+    write_manifest(manifest, [Utterance("ex0", str(EXAMPLES / name), 4.0, text, voice, "test")])
+    env = {**os.environ, "CTCBIAS_DATA": str(tmp_path / "data")}
+    for out, message in ((tmp_path, "is a directory"), ("/proc/r.json", "cannot write there")):
+        proc = run("eval", "--set", str(manifest), "--techniques", "none", "--out", str(out),
+                   env=env)
+        assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and not proc.stdout  # (no result printed)
+    assert not (tmp_path / "data").exists()  # (no model output was cached: nothing ran)
+
+
 def test_transcribe_with_bad_warps():
     proc = run("transcribe", "--greedy", "--warps", "0.9,x", str(EXAMPLES / "office.ogg"))
     assert proc.returncode == 2 and "--warps" in proc.stderr and "'0.9,x'" in proc.stderr

@@ -44,8 +44,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from ctcbias.eval.runner import evaluate
-    from ctcbias.utils import atomic_write
+    from ctcbias.utils import atomic_write, check_writable
 
+    if args.out:  # (before the evaluation, not after it)
+        check_writable(args.out)
     result = evaluate(
         args.set_name,
         model_path=args.model,

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ctcbias.errors import DecodeError
+from ctcbias.utils import check_writable
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def run_build(args: argparse.Namespace) -> int:
         raise DecodeError(f"LM text {path}: is a directory, expected a text file")
     if not path.is_file():
         raise DecodeError(f"LM text {path}: file not found")
+    check_writable(args.out)  # (before the build, not after it)
     start = time.perf_counter()
     out = build_arpa(_sentences(path, not args.no_normalize), args.order, args.out)
     log.info("wrote %s (order %d) in %.1f s", out, args.order, time.perf_counter() - start)

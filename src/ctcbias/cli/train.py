@@ -223,7 +223,9 @@ def run_targets(args: argparse.Namespace) -> int:
     from ctcbias.data.manifest import read_manifest
     from ctcbias.text.tokenizer import Tokenizer
     from ctcbias.train.targets import compute_targets, write_targets
+    from ctcbias.utils import check_writable
 
+    check_writable(args.out)  # (before the work, not after it)
     tok = Tokenizer.load(args.tokenizer)
     out = []
     for m in args.manifest:
