@@ -86,7 +86,6 @@ def test_eval_checks_its_output_path_before_the_run(tmp_path):
     """`eval --out` given a folder, or a place that cannot hold files, stops at once with
     a named error (exit 2) instead of after a whole evaluation."""
     import os
-    import time
 
     from ctcbias.data.manifest import Utterance, write_manifest
 
