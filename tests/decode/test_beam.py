@@ -346,3 +346,34 @@ def test_word_confidence_and_end_come_from_the_token_spikes():
     assert beam.confidence == pytest.approx(greedy.confidence, abs=0.01)
     assert beam.confidence > 0.9
     assert beam.end == pytest.approx(greedy.end)
+
+
+def test_a_long_list_searches_with_the_long_list_beam():
+    # More than long_list_size entities: the search runs with long_list_beam and
+    # long_list_rank (the same n-best as asking for them), a list of long_list_size or
+    # fewer with the options as given; nbest is never cut.
+    from .helpers import generated_names
+
+    rng = np.random.default_rng(3)
+    lp = peaky("call pertzy at the office now", "kall pertsi at tha offise mow", gap=1.0)
+    lp = lp + rng.normal(scale=1.5, size=lp.shape).astype(np.float32)
+    lp = lp - np.logaddexp.reduce(lp, axis=1, keepdims=True)
+    names = ["Pertzy", *dict.fromkeys(generated_names(1400))][:1001]  # (distinct names)
+    assert len(set(names)) == 1001
+    opts = DecodeOptions(nbest=4)
+    assert (opts.long_list_size, opts.long_list_beam, opts.long_list_rank) == (1000, 10, 6)
+    wide = dataclasses.replace(opts, long_list_beam=None)
+    narrow = dataclasses.replace(wide, beam_size=10, unbiased_rank=6)
+
+    def nbest(catalog, options):
+        return [(h.text, round(h.score, 9)) for h in
+                beam_search(lp, CHARS, catalog=catalog, options=options)]
+
+    assert nbest(names, opts) == nbest(names, narrow) != nbest(names, wide)
+    assert nbest(names[:1000], opts) == nbest(names[:1000], wide)
+    assert opts.for_list(1001) == dataclasses.replace(narrow, long_list_beam=10)
+    assert opts.for_list(1000) is opts
+    assert DecodeOptions(nbest=12).for_list(5000).beam_size == 12
+    assert DecodeOptions(adaptive_boost=False).for_list(5000).beam_size == 16
+    with pytest.raises(DecodeError, match="long_list_beam"):
+        DecodeOptions(long_list_beam=0)

@@ -77,3 +77,7 @@ def test_none_flag_disables_instead_of_keeping_the_default(capsys):
     assert options_from_args(parser.parse_args(["--unigram-boost", "2.5"])).unigram_boost == 2.5
     with pytest.raises(DecodeError, match="beam_threshold"):
         options_from_args(parser.parse_args(["--beam-threshold", "none"]))
+    # an optional integer field is read as an integer (it was read as a float)
+    opts = options_from_args(parser.parse_args(["--long-list-beam", "12"]))
+    assert opts.long_list_beam == 12 and isinstance(opts.long_list_beam, int)
+    assert options_from_args(parser.parse_args(["--long-list-beam", "none"])).long_list_beam is None

@@ -28,7 +28,7 @@ def add_option_flags(parser: argparse.ArgumentParser) -> None:
             group.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction,
                                default=None, help=f"default {field.default}")
             continue
-        conv = int if kind is int else float
+        conv = int if kind is int or int in typing.get_args(kind) else float
         group.add_argument(
             flag, dest=field.name, default=None,
             type=(lambda s, c=conv: DISABLED if s.lower() == "none" else c(s)),

@@ -1262,6 +1262,8 @@ def beam_search(
     compiled = resolve_catalog(catalog, ctc_vocab)
     if arr.shape[0] == 0:
         return [Hypothesis((), "", (), (), 0.0, 0.0, 0.0, 0.0, 0.0)]
+    if compiled is not None and len(compiled):
+        options = options.for_list(compiled.list_size)  # (a long list: a narrower beam)
     if (compiled is not None and options.catalog_prefilter and options.adaptive_boost
             and options.false_accept_margin is not None):
         compiled = prefilter_catalog(arr, compiled, options.false_accept_margin, ctc_vocab.blank)
