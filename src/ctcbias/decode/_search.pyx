@@ -354,17 +354,14 @@ cdef class Gaps:
         self.blank = blank
         self.cache = {}
         self.runs = {}
-        cdef int t, c, frames = log_probs.shape[0], size = log_probs.shape[1]
-        cdef double total = 0.0
-        cdef float v
+        # the best token's log-prob per frame, summed in order in double precision (numpy's
+        # max is exact and its cumsum adds one after the other: the reference's figures)
+        cdef const double[:] cum = np.cumsum(np.asarray(log_probs).max(axis=1), dtype=np.float64)
+        cdef Py_ssize_t t
+        self.best_cum.reserve(cum.shape[0] + 1)
         self.best_cum.push_back(0.0)
-        for t in range(frames):
-            v = self.lp[t, 0]
-            for c in range(1, size):
-                if self.lp[t, c] > v:
-                    v = self.lp[t, c]
-            total += <double>v
-            self.best_cum.push_back(total)
+        for t in range(cum.shape[0]):
+            self.best_cum.push_back(cum[t])
 
     cdef double gap(self, tuple tokens, int start, int end) except? -1e300:
         key = (tokens, start, end)
