@@ -371,6 +371,9 @@ def test_a_long_list_searches_with_the_long_list_beam():
 
     assert nbest(names, opts) == nbest(names, narrow) != nbest(names, wide)
     assert nbest(names[:1000], opts) == nbest(names[:1000], wide)
+    # with the pre-filter, the list the search holds is what counts: the entities kept
+    pre = dataclasses.replace(opts, catalog_prefilter=True)
+    assert nbest(names, pre) == nbest(names, dataclasses.replace(pre, long_list_beam=None))
     assert opts.for_list(1001) == dataclasses.replace(narrow, long_list_beam=10)
     assert opts.for_list(1000) is opts
     assert DecodeOptions(nbest=12).for_list(5000).beam_size == 12

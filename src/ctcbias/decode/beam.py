@@ -1262,11 +1262,12 @@ def beam_search(
     compiled = resolve_catalog(catalog, ctc_vocab)
     if arr.shape[0] == 0:
         return [Hypothesis((), "", (), (), 0.0, 0.0, 0.0, 0.0, 0.0)]
-    if compiled is not None and len(compiled):
-        options = options.for_list(compiled.list_size)  # (a long list: a narrower beam)
     if (compiled is not None and options.catalog_prefilter and options.adaptive_boost
             and options.false_accept_margin is not None):
         compiled = prefilter_catalog(arr, compiled, options.false_accept_margin, ctc_vocab.blank)
+    if compiled is not None:
+        # a long list (the entities the search holds, after the pre-filter): a narrower beam
+        options = options.for_list(len(compiled))
     # The search allocates many small lists and tuples but creates no reference cycles:
     # pausing the cyclic garbage collector saves about a fifth of the time.
     with gc_paused():

@@ -104,15 +104,16 @@ class DecodeOptions:
     # and more, but the pre-filter's pass costs more than the search (docs/RESULTS.md,
     # "Acoustic pre-filter"). Needs adaptive boosting and a margin.
     catalog_prefilter: bool = False
-    # Long lists: with adaptive boosting and a list of more than long_list_size entities,
-    # the search keeps at most long_list_beam hypotheses per frame (plus the unbiased
-    # slots), and unbiased_rank is at most long_list_rank. A long list puts a partial
-    # match in nearly every hypothesis, and the slots and checks that keep the plain
-    # reading alive then widen each frame's search. The narrower beam keeps a
-    # 10,000-entry list within 1.5x the time of no list (1.41x with the LM, against
-    # 2.1x), for 0 to 1.4 points of entity F1 and 0.6 to 1.9 of U-WER at 10,000 entries
-    # (tuning and test sets; docs/RESULTS.md, session 17). Lists of up to
-    # long_list_size decode as before. long_list_beam None: the full beam at every size.
+    # Long lists: with adaptive boosting and a list of more than long_list_size entities
+    # (those the search holds: with catalog_prefilter, the ones the pre-filter kept), the
+    # search keeps at most long_list_beam hypotheses per frame (plus the unbiased slots),
+    # and unbiased_rank is at most long_list_rank. A long list puts a partial match in
+    # nearly every hypothesis, and the slots and checks that keep the plain reading alive
+    # then widen each frame's search. The narrower beam keeps a 10,000-entry list within
+    # 1.5x the time of no list (1.41x with the LM, against 2.1x), for 0 to 1.4 points of
+    # entity F1 and 0.6 to 1.9 of U-WER at 10,000 entries (tuning and test sets;
+    # docs/RESULTS.md, session 17). Lists of up to long_list_size decode as before.
+    # long_list_beam None: the full beam at every size.
     long_list_size: int = 1000
     long_list_beam: int | None = 10
     long_list_rank: int = 6
