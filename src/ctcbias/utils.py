@@ -20,18 +20,27 @@ def _umask() -> int:
     return mask
 
 
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in ``path``'s folder (made if missing): (fd, its path). The
+    errors name ``path``: a directory, or a place that cannot hold files."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, expected a file to write", str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # (named by the path asked for, not the temporary file's)
+        raise OSError(exc.errno, f"cannot write there ({exc.strerror})", str(path)) from None
+
+
 def check_writable(path: str | Path) -> Path:
     """Fail now, with the error ``atomic_write(path)`` would give, if ``path`` cannot be
     written: for a long job (an evaluation, an LM build) whose output comes at its end.
     Makes the parent folder, as ``atomic_write`` does; writes nothing at ``path``."""
     path = Path(path)
-    with contextlib.suppress(_Probed), atomic_write(path):
-        raise _Probed  # (the temporary file was made: stop before the rename)
+    fd, tmp = _temp_beside(path)
+    os.close(fd)
+    os.unlink(tmp)
     return path
-
-
-class _Probed(Exception):
-    pass
 
 
 @contextlib.contextmanager
@@ -41,13 +50,7 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
     Nothing is half-written: on an exception the temporary file is removed.
     """
     path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a directory, expected a file to write", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:  # (named by the path asked for, not the temporary file's)
-        raise OSError(exc.errno, f"cannot write there ({exc.strerror})", str(path)) from None
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
             yield handle
